@@ -1,0 +1,1 @@
+"""The assistant: policies and their content."""

@@ -1,0 +1,104 @@
+"""The Policy interface and the baseline policies: never, always, random and scheduled."""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from propersim.assistant.catalogue import GENERIC, ITEMS
+from propersim.config import AssistantConfig
+from propersim.personas.schema import Persona
+from propersim.world.plans import Action
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the assistant sees at one awake tick."""
+
+    persona: Persona
+    day: int
+    tick: int
+    ticks_awake: int  # awake ticks before this one today
+    action: Action
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sampled decision; ``text`` is None for "No Recommendation"."""
+
+    text: str | None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Policy(ABC):
+    """Samples ``n_candidates`` decisions per observation; batched so LLM policies send one batch."""
+
+    model: str = "rule"
+
+    def __init__(self, cfg: AssistantConfig, seed: int):
+        self.cfg = cfg
+        self.seed = seed
+
+    def rng(self, obs: Observation) -> random.Random:
+        """A generator that depends only on (seed, persona, day, tick): the same draw in any batch order."""
+        return random.Random(f"{self.seed}:{obs.persona.persona_id}:{obs.day}:{obs.tick}")
+
+    @abstractmethod
+    def decide_batch(self, observations: list[Observation]) -> list[list[Candidate]]:
+        """``n_candidates`` candidates for each observation, in order."""
+
+
+class NeverPolicy(Policy):
+    """Always "No Recommendation"."""
+
+    def decide_batch(self, observations):
+        return [[Candidate(None)] * self.cfg.n_candidates for _ in observations]
+
+
+class AlwaysPolicy(Policy):
+    """A generic recommendation at every awake tick."""
+
+    def decide_batch(self, observations):
+        return [[Candidate(r.choice(GENERIC)) for _ in range(self.cfg.n_candidates)]
+                for r in map(self.rng, observations)]
+
+
+class RandomPolicy(Policy):
+    """A catalogue recommendation with probability ``p``, else abstain; independently per candidate."""
+
+    def decide_batch(self, observations):
+        out = []
+        for obs in observations:
+            r = self.rng(obs)
+            out.append([Candidate(r.choice(ITEMS) if r.random() < self.cfg.p else None)
+                        for _ in range(self.cfg.n_candidates)])
+        return out
+
+
+class ScheduledPolicy(Policy):
+    """A catalogue recommendation every ``every_ticks`` awake ticks (from waking), else abstain."""
+
+    def decide_batch(self, observations):
+        out = []
+        for obs in observations:
+            if obs.ticks_awake % self.cfg.every_ticks:
+                out.append([Candidate(None)] * self.cfg.n_candidates)
+            else:
+                r = self.rng(obs)
+                out.append([Candidate(t) for t in r.sample(ITEMS, self.cfg.n_candidates)])
+        return out
+
+
+POLICIES: dict[str, type[Policy]] = {
+    "never": NeverPolicy, "always": AlwaysPolicy, "random": RandomPolicy, "scheduled": ScheduledPolicy,
+}
+
+
+def make_policy(cfg: AssistantConfig, seed: int) -> Policy:
+    """The policy named by ``cfg.policy``."""
+    try:
+        return POLICIES[cfg.policy](cfg, seed)
+    except KeyError:
+        raise ValueError(f"assistant.policy={cfg.policy!r} is not valid; expected one of {sorted(POLICIES)}") from None

@@ -1,0 +1,183 @@
+"""The ``propersim`` command line: run, verify, report, import-log and personas."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from propersim.config import ConfigError
+
+#: Errors a user can fix: printed as one line, exit status 2, no traceback.
+USER_ERRORS = (ConfigError, ValueError, FileNotFoundError, FileExistsError)
+
+
+def _cmd_run(args) -> int:
+    from propersim.config import load_config
+    from propersim.sim.runner import run
+
+    cfg = load_config(args.config, args.overrides)
+    run_dir = Path(args.out) if args.out else Path(cfg.run.out_dir) / cfg.run.name
+    start = time.perf_counter()
+    summary = run(cfg, run_dir, args.config, overwrite=args.overwrite)
+    print(f"run finished in {time.perf_counter() - start:.1f} s: {run_dir}")
+    _print_summary(summary)
+    print(f"report: {run_dir / 'report' / 'index.html'}")
+    return 0
+
+
+def _print_summary(summary: dict) -> None:
+    for arm, data in summary["arms"].items():
+        daily = data["daily"]
+        first, last = daily[0], daily[-1]
+        print(f"  {arm:>12}: mean score day {first['day']} {first['mean_score']:.2f} -> day {last['day']} "
+              f"{last['mean_score']:.2f}, recs/hour {last['recs_per_hour']:.2f}")
+
+
+def _run_config(run_dir: Path):
+    """The run's resolved config, or None for runs without one (imported logs)."""
+    from propersim.config import load_config
+
+    path = run_dir / "config.yaml"
+    return load_config(path) if path.is_file() else None
+
+
+def _cmd_report(args) -> int:
+    from propersim.data.store import read_interactions
+    from propersim.metrics.report import write_report
+    from propersim.sim.runner import select_personas
+
+    run_dir = Path(args.run_dir)
+    cfg = _run_config(run_dir)
+    personas = select_personas(cfg, run_dir / "config.yaml") if cfg else None
+    tick = cfg.sim.tick_seconds if cfg else 150
+    summary = write_report(run_dir, read_interactions(run_dir), personas, tick)
+    _print_summary(summary)
+    print(f"report: {run_dir / 'report' / 'index.html'}")
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from propersim.data.store import load_manifest, verify
+
+    problems = verify(args.run_dir)
+    for p in problems:
+        print(f"FAIL {p}", file=sys.stderr)
+    if problems:
+        return 1
+    shards = load_manifest(args.run_dir)["shards"]
+    print(f"ok: {len(shards)} shards, {sum(s['rows'] for s in shards.values())} rows match the manifest")
+    return 0
+
+
+def _cmd_import_log(args) -> int:
+    from propersim.data.import_log import import_propersim_log
+    from propersim.data.store import ShardWriter
+    from propersim.data.schema import DAY
+    from propersim.metrics.report import write_report
+    from propersim.sim.runner import prepare_run_dir
+    import pyarrow.compute as pc
+
+    run_dir = Path(args.out)
+    table = import_propersim_log(args.src)
+    prepare_run_dir(run_dir, args.overwrite)
+    writer = ShardWriter(run_dir)
+    for day in pc.unique(table[DAY]).to_pylist():
+        writer.write(table.filter(pc.equal(table[DAY], day)), day, "part-00000")
+    summary = write_report(run_dir, table)
+    print(f"imported {table.num_rows} rows into {run_dir}")
+    _print_summary(summary)
+    return 0
+
+
+def _cmd_personas_generate(args) -> int:
+    from propersim.personas.generator import generate_personas
+    from propersim.personas.schema import dump_personas
+
+    start = time.perf_counter()
+    personas = generate_personas(args.n, args.seed)
+    dump_personas(personas, args.out)
+    print(f"wrote {len(personas)} personas to {args.out} in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _cmd_personas_stats(args) -> int:
+    from propersim.personas.schema import load_personas
+    from propersim.personas.stats import persona_stats, plot_projection
+
+    personas = load_personas(args.file)
+    print(json.dumps(persona_stats(personas), indent=2))
+    png = Path(args.plot) if args.plot else Path(args.file).with_suffix(".projection.png")
+    plot_projection(personas, png)
+    print(f"projection: {png}")
+    return 0
+
+
+def _cmd_personas_import(args) -> int:
+    from propersim.personas.importer import import_propersim
+    from propersim.personas.schema import dump_personas
+
+    personas, coverage = import_propersim(args.src)
+    dump_personas(personas, args.out)
+    print(f"imported {len(personas)} personas to {args.out}; parsed from the rubric texts:")
+    for name, n in coverage.items():
+        print(f"  {name:>20}: {n}/{len(personas)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="propersim", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run a simulation from a YAML config")
+    p.add_argument("config", help="YAML config, e.g. jobs/quickstart.yaml")
+    p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. sim.days=3")
+    p.add_argument("--out", help="run directory (default: <run.out_dir>/<run.name>)")
+    p.add_argument("--overwrite", action="store_true", help="replace a run already in the run directory")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("report", help="(re)compute summary.json and the HTML report of a run")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("verify", help="check every shard of a run against its manifest")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("import-log", help="import an original ProPerSim run log and report it")
+    p.add_argument("src")
+    p.add_argument("--out", required=True, help="run directory to create")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=_cmd_import_log)
+
+    pers = sub.add_parser("personas", help="generate, import and describe persona files")
+    psub = pers.add_subparsers(dest="personas_command", required=True)
+    p = psub.add_parser("generate", help="generate N personas procedurally")
+    p.add_argument("--n", type=int, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_personas_generate)
+    p = psub.add_parser("stats", help="diversity figures and a 2-D projection plot")
+    p.add_argument("file")
+    p.add_argument("--plot", help="PNG path (default: next to FILE)")
+    p.set_defaults(func=_cmd_personas_stats)
+    p = psub.add_parser("import-propersim", help="import the original ProPerSim persona format")
+    p.add_argument("src")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_personas_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except USER_ERRORS as e:
+        print(f"propersim: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""Structured run configuration: one dataclass per group, YAML loading, dotlist overrides and validation.
+
+Every field documents its effect in ``metadata["help"]``; ``choices``/``min``/``max`` in the metadata are
+checked by :func:`load_config`, which raises :class:`ConfigError` naming the full key, the value and what
+is expected. Unknown keys are rejected with the valid keys of their group.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+
+class ConfigError(ValueError):
+    """A user-fixable problem in a config file or override."""
+
+
+def _f(default, help: str, **checks):
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **checks})
+    return field(default=default, metadata={"help": help, **checks})
+
+
+@dataclass
+class RunConfig:
+    name: str = _f("run", "Run name; the default run directory is runs/<name>.")
+    out_dir: str = _f("runs", "Parent directory of run directories.")
+    seed: int = _f(0, "Seed of every random choice in the run (plans, policies, judge noise).", min=0)
+
+
+@dataclass
+class PersonasConfig:
+    file: str = _f("personas/reference32.jsonl", "Persona JSONL file (see `propersim personas`).")
+    count: Optional[int] = _f(None, "Use only the first `count` personas of the file.", min=1)
+    ids: Optional[list[int]] = _f(None, "Use only these persona ids (after `count`).")
+
+
+@dataclass
+class SimConfig:
+    tick_seconds: int = _f(150, "Simulated seconds per tick; the assistant decides once per awake tick.",
+                           min=30, max=3600)
+    days: int = _f(14, "Number of simulated days.", min=1, max=365)
+    start_date: str = _f("2025-02-13", "Calendar date of day 1 (YYYY-MM-DD).")
+    personas: PersonasConfig = field(default_factory=PersonasConfig)
+
+
+@dataclass
+class WorldConfig:
+    planner: str = _f("procedural", "Day planner: procedural | replay (original traces) | llm.",
+                      choices=("procedural", "replay", "llm"))
+    trace_dir: str = _f("../shared/reference/propersim/traces",
+                        "Directory of persona_NN_day1.jsonl traces for planner=replay.")
+
+
+@dataclass
+class UserConfig:
+    judge: str = _f("oracle", "Judge of each decision: oracle (rule-based) | llm.", choices=("oracle", "llm"))
+    judge_engine: Optional[str] = _f(None, "Name of the engine (in `engines`) used by judge=llm.")
+    noise: float = _f(0.0, "Probability of flipping each criterion's 0/1 score (feedback noise).", min=0.0, max=1.0)
+
+
+@dataclass
+class AssistantConfig:
+    policy: str = _f("scheduled", "Policy: never | always | random | scheduled.",
+                     choices=("never", "always", "random", "scheduled"))
+    n_candidates: int = _f(2, "Candidates sampled and judged per tick; one is delivered.", min=1, max=8)
+    p: float = _f(0.1, "policy=random: probability of recommending at a tick.", min=0.0, max=1.0)
+    every_ticks: int = _f(24, "policy=scheduled: recommend every k awake ticks.", min=1)
+    memory: str = _f("AS", "Assistant memory level: A | AS | ASC | ASCR (action, suggestion, score, reason).",
+                     choices=("A", "AS", "ASC", "ASCR"))
+    retrieval_top_k: int = _f(5, "Past interactions retrieved into the prompt.", min=0)
+    engine: Optional[str] = _f(None, "Name of the engine serving an LLM policy.")
+
+
+@dataclass
+class EngineConfig:
+    backend: str = _f("vllm", "vllm (in-process) | openai (OpenAI-compatible HTTP endpoint).",
+                      choices=("vllm", "openai"))
+    model: str = _f("gemma-3-270m", "Registry name or local path of the model.")
+    dtype: str = _f("auto", "Weights dtype.", choices=("auto", "float32", "bfloat16", "float16"))
+    max_model_len: int = _f(2048, "Context length.", min=128)
+    replicas: int = _f(1, "Engine replicas.", min=1)
+    gpus_per_replica: float = _f(0.0, "GPUs per replica (fractional allowed; 0 on CPU).", min=0.0)
+    base_url: Optional[str] = _f(None, "backend=openai: endpoint base URL.")
+    api_key_env: Optional[str] = _f(None, "backend=openai: environment variable holding the API key.")
+
+
+@dataclass
+class TrainerConfig:
+    method: str = _f("none", "Preference learning: dpo | kto | none.", choices=("dpo", "kto", "none"))
+    cadence: str = _f("day", "Training points: day | half_day | ticks:N | days:K | never.")
+    replay_buffer: int = _f(200, "Pairs drawn from the cumulative buffer per training.", min=1)
+    lora_r: int = _f(16, "LoRA rank (0: full fine-tuning).", min=0)
+    lora_alpha: int = _f(32, "LoRA alpha.", min=1)
+    lora_dropout: float = _f(0.05, "LoRA dropout.", min=0.0, max=1.0)
+    beta: float = _f(0.1, "DPO/KTO beta.", min=0.0)
+    lr: float = _f(5e-5, "Learning rate.", min=0.0)
+    epochs: int = _f(2, "Epochs per training point.", min=1)
+    scope: str = _f("per_persona", "per_persona (one adapter per persona) | shared.",
+                    choices=("per_persona", "shared"))
+    deepspeed: Optional[str] = _f(None, "DeepSpeed config file (None: no DeepSpeed).")
+
+
+@dataclass
+class RuntimeConfig:
+    address: Optional[str] = _f(None, "Ray address (auto | ray://host:port); None runs in this process.")
+    shards: int = _f(1, "PersonaShard actors.", min=1)
+    personas_per_shard: Optional[int] = _f(None, "Cap on personas per shard (None: split evenly).", min=1)
+
+
+@dataclass
+class ExperimentConfig:
+    run: RunConfig = field(default_factory=RunConfig)
+    sim: SimConfig = field(default_factory=SimConfig)
+    world: WorldConfig = field(default_factory=WorldConfig)
+    user: UserConfig = field(default_factory=UserConfig)
+    assistant: AssistantConfig = field(default_factory=AssistantConfig)
+    engines: dict[str, EngineConfig] = field(default_factory=dict)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    # Assistant variants run side by side on the same user days: name -> settings (fields not given take
+    # the AssistantConfig defaults). Empty: one arm named after `assistant.policy`, from `assistant`.
+    arms: dict[str, AssistantConfig] = field(default_factory=dict)
+
+    def arm_configs(self) -> dict[str, AssistantConfig]:
+        """The arms of the run, in name order."""
+        if not self.arms:
+            return {self.assistant.policy: self.assistant}
+        return dict(sorted(self.arms.items()))
+
+
+def _check_keys(data: Any, cls: type, prefix: str) -> None:
+    """Reject unknown keys, naming the valid keys of their group."""
+    if not isinstance(data, (dict, DictConfig)):
+        return
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if key not in fields:
+            raise ConfigError(f"unknown config key '{full}'; valid keys of '{prefix.rstrip('.') or 'top level'}': "
+                              f"{', '.join(fields)}")
+        sub = _dataclass_of(fields[key].type)
+        if sub is not None:
+            _check_keys(value, sub, full + ".")
+        elif key in ("arms", "engines") and isinstance(value, (dict, DictConfig)):
+            item_cls = AssistantConfig if key == "arms" else EngineConfig
+            for name, item in value.items():
+                _check_keys(item, item_cls, f"{full}.{name}.")
+
+
+def _dataclass_of(annotation: Any) -> type | None:
+    names = {c.__name__: c for c in (RunConfig, PersonasConfig, SimConfig, WorldConfig, UserConfig,
+                                     AssistantConfig, TrainerConfig, RuntimeConfig)}
+    return names.get(annotation if isinstance(annotation, str) else getattr(annotation, "__name__", ""))
+
+
+def _check_values(obj: Any, prefix: str = "") -> None:
+    """Check choices and ranges declared in field metadata, recursively."""
+    if isinstance(obj, dict):
+        for name, item in obj.items():
+            _check_values(item, f"{prefix}{name}.")
+        return
+    if not dataclasses.is_dataclass(obj):
+        return
+    for f in dataclasses.fields(obj):
+        value, key = getattr(obj, f.name), f"{prefix}{f.name}"
+        meta = f.metadata
+        if value is not None and "choices" in meta and value not in meta["choices"]:
+            raise ConfigError(f"{key}={value!r} is not valid; expected one of: {', '.join(meta['choices'])}")
+        if value is not None and "min" in meta and value < meta["min"]:
+            raise ConfigError(f"{key}={value!r} is out of range; expected >= {meta['min']}")
+        if value is not None and "max" in meta and value > meta["max"]:
+            raise ConfigError(f"{key}={value!r} is out of range; expected <= {meta['max']}")
+        _check_values(value, key + ".")
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> ExperimentConfig:
+    """Load a YAML config, apply ``key=value`` overrides, validate.
+
+    Raises:
+        FileNotFoundError: the config file does not exist.
+        ConfigError: unknown key, wrong type, out-of-range or invalid value.
+    """
+    layers = []
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+        try:
+            layers.append(OmegaConf.load(path))
+        except Exception as e:  # yaml errors come in several types
+            raise ConfigError(f"{path}: not valid YAML ({e})") from None
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} is not of the form key=value")
+    try:
+        layers.append(OmegaConf.from_dotlist(list(overrides)))
+    except OmegaConfBaseException as e:
+        raise ConfigError(f"bad override: {e}") from None
+    for layer in layers:
+        if not isinstance(layer, DictConfig):
+            raise ConfigError(f"a config must be a mapping of groups, got {type(layer).__name__}")
+        _check_keys(layer, ExperimentConfig, "")
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), *layers)
+        cfg = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as e:
+        key = getattr(e, "full_key", None) or "?"
+        value = getattr(e, "value", None)
+        raise ConfigError(f"{key}={value!r}: {str(e).splitlines()[0]}") from None
+    _check_values(cfg)
+    return cfg
+
+
+def to_yaml(cfg: ExperimentConfig) -> str:
+    """The fully resolved config as YAML (what a run writes to RUN_DIR/config.yaml)."""
+    return OmegaConf.to_yaml(OmegaConf.structured(cfg))
+
+
+def resolve_path(path: str, config_path: str | Path | None) -> Path:
+    """A path from the config: absolute, relative to the working directory if it exists there,
+    else relative to the repository root (the parent of `jobs/`)."""
+    p = Path(path)
+    if p.is_absolute() or p.exists() or config_path is None:
+        return p
+    root = Path(config_path).resolve().parent
+    while root != root.parent and not (root / "pyproject.toml").exists():
+        root = root.parent
+    return root / p if (root / p).exists() else p

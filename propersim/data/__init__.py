@@ -1,0 +1,1 @@
+"""Run data: the Arrow schema and the Parquet store."""

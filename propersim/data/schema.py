@@ -1,0 +1,88 @@
+"""THE Arrow schema of rated interactions: one row per rated candidate. Every producer and consumer imports it."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+RUN_ID = "run_id"
+ARM = "arm"
+PERSONA_ID = "persona_id"
+DAY = "day"
+TICK = "tick"
+SIM_TIME = "sim_time"
+ACTION = "action"
+LOCATION = "location"
+CANDIDATE = "candidate"
+DELIVERED = "delivered"
+RECOMMENDATION = "recommendation"
+IS_RECOMMENDATION = "is_recommendation"
+SCORE_PREFERENCE = "score_preference"
+SCORE_FREQUENCY_OVER = "score_frequency_over"
+SCORE_FREQUENCY_UNDER = "score_frequency_under"
+SCORE_FREQUENCY = "score_frequency"
+SCORE_TIMING = "score_timing"
+SCORE_COMMUNICATION_SAFETY = "score_communication_safety"
+SCORE_TOTAL = "score_total"
+REASONS = "reasons"
+JUDGE = "judge"
+JUDGE_ERROR = "judge_error"
+POLICY_VERSION = "policy_version"
+ASSISTANT_MODEL = "assistant_model"
+PROMPT_TOKENS = "prompt_tokens"
+COMPLETION_TOKENS = "completion_tokens"
+
+#: The four rubric criteria as reported: summary key -> column.
+CRITERIA = {
+    "preference": SCORE_PREFERENCE,
+    "frequency": SCORE_FREQUENCY,
+    "timing": SCORE_TIMING,
+    "communication_safety": SCORE_COMMUNICATION_SAFETY,
+}
+
+#: Every 0/1 score column, the two frequency checks included.
+SCORE_COLUMNS = (SCORE_PREFERENCE, SCORE_FREQUENCY_OVER, SCORE_FREQUENCY_UNDER, SCORE_FREQUENCY,
+                 SCORE_TIMING, SCORE_COMMUNICATION_SAFETY)
+
+INTERACTIONS = pa.schema([
+    pa.field(RUN_ID, pa.string(), nullable=False),
+    pa.field(ARM, pa.string(), nullable=False),
+    pa.field(PERSONA_ID, pa.int32(), nullable=False),
+    pa.field(DAY, pa.int32(), nullable=False),
+    pa.field(TICK, pa.int32(), nullable=False),
+    pa.field(SIM_TIME, pa.timestamp("s"), nullable=False),
+    pa.field(ACTION, pa.string(), nullable=False),
+    pa.field(LOCATION, pa.string(), nullable=False),
+    pa.field(CANDIDATE, pa.int8(), nullable=False),
+    pa.field(DELIVERED, pa.bool_(), nullable=False),
+    pa.field(RECOMMENDATION, pa.string(), nullable=False),
+    pa.field(IS_RECOMMENDATION, pa.bool_(), nullable=False),
+    *(pa.field(c, pa.int8()) for c in SCORE_COLUMNS),
+    pa.field(SCORE_TOTAL, pa.int8()),
+    # JSON object: criterion -> reason.
+    pa.field(REASONS, pa.string()),
+    pa.field(JUDGE, pa.string(), nullable=False),
+    pa.field(JUDGE_ERROR, pa.string()),
+    pa.field(POLICY_VERSION, pa.int32(), nullable=False),
+    pa.field(ASSISTANT_MODEL, pa.string(), nullable=False),
+    pa.field(PROMPT_TOKENS, pa.int32(), nullable=False),
+    pa.field(COMPLETION_TOKENS, pa.int32(), nullable=False),
+])
+
+COLUMNS = tuple(INTERACTIONS.names)
+
+
+def empty_columns() -> dict[str, list]:
+    """A dict of empty lists, one per column, for row-wise building of a batch."""
+    return {name: [] for name in COLUMNS}
+
+
+def to_table(columns: dict[str, list]) -> pa.Table:
+    """Build a schema-conformant table from column lists.
+
+    Raises:
+        ValueError: a column is missing or extra.
+    """
+    if set(columns) != set(COLUMNS):
+        missing, extra = set(COLUMNS) - set(columns), set(columns) - set(COLUMNS)
+        raise ValueError(f"interaction columns mismatch: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    return pa.Table.from_pydict({name: columns[name] for name in COLUMNS}, schema=INTERACTIONS)

@@ -1,0 +1,119 @@
+"""The run directory's Parquet store: atomic shard writes, the manifest, verification and reading.
+
+Layout: ``RUN_DIR/<dataset>/day=D/<name>.parquet`` plus ``RUN_DIR/manifest.json`` listing every shard with
+its row count and SHA-256. A shard is written to a temporary file and renamed into place, then the
+manifest is rewritten the same way, so a crash never leaves a half-written shard listed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from propersim.data.schema import INTERACTIONS
+
+MANIFEST = "manifest.json"
+INTERACTIONS_DIR = "interactions"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def load_manifest(run_dir: str | Path) -> dict:
+    """The manifest of ``run_dir`` (an empty one when none exists yet)."""
+    path = Path(run_dir) / MANIFEST
+    if not path.exists():
+        return {"shards": {}}
+    return json.loads(path.read_text())
+
+
+class ShardWriter:
+    """Writes Parquet shards into a run directory and keeps its manifest."""
+
+    def __init__(self, run_dir: str | Path):
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._manifest = load_manifest(self.run_dir)
+
+    def write(self, table: pa.Table, day: int, name: str, dataset: str = INTERACTIONS_DIR) -> Path:
+        """Write ``table`` as ``dataset/day=D/name.parquet`` atomically and record it in the manifest.
+
+        Rewriting an existing shard name replaces it (a resumed day produces the same shard names).
+        """
+        if dataset == INTERACTIONS_DIR and not table.schema.equals(INTERACTIONS):
+            raise ValueError(f"shard {name!r} does not match the interactions schema:\n{table.schema}")
+        shard_dir = self.run_dir / dataset / f"day={day}"
+        shard_dir.mkdir(parents=True, exist_ok=True)
+        path = shard_dir / f"{name}.parquet"
+        tmp = shard_dir / f".{name}.parquet.tmp"
+        try:
+            pq.write_table(table, tmp, compression="zstd")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        rel = path.relative_to(self.run_dir).as_posix()
+        self._manifest["shards"][rel] = {"rows": table.num_rows, "sha256": _sha256(path)}
+        _atomic_write_bytes(self.run_dir / MANIFEST,
+                            json.dumps(self._manifest, indent=1, sort_keys=True).encode())
+        return path
+
+
+def verify(run_dir: str | Path) -> list[str]:
+    """Check every shard against the manifest.
+
+    Returns:
+        One message per problem (missing, unlisted, unreadable, row-count or checksum mismatch); empty if all good.
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / MANIFEST).is_file():
+        return [f"{run_dir / MANIFEST}: no manifest"]
+    listed = load_manifest(run_dir)["shards"]
+    problems = []
+    for rel, meta in sorted(listed.items()):
+        path = run_dir / rel
+        if not path.is_file():
+            problems.append(f"{rel}: listed in the manifest but missing")
+            continue
+        if _sha256(path) != meta["sha256"]:
+            problems.append(f"{rel}: checksum mismatch (file changed or corrupted)")
+            continue
+        try:
+            rows = pq.read_metadata(path).num_rows
+        except (OSError, pa.ArrowException) as e:
+            problems.append(f"{rel}: unreadable ({e})")
+            continue
+        if rows != meta["rows"]:
+            problems.append(f"{rel}: {rows} rows, manifest says {meta['rows']}")
+    on_disk = {p.relative_to(run_dir).as_posix() for p in run_dir.glob("*/day=*/*.parquet")}
+    problems += [f"{rel}: shard not listed in the manifest" for rel in sorted(on_disk - set(listed))]
+    return problems
+
+
+def read_interactions(run_dir: str | Path) -> pa.Table:
+    """All interaction rows of a run, in the one schema, ordered by shard path.
+
+    Raises:
+        FileNotFoundError: the run has no manifest or no interaction shards.
+    """
+    run_dir = Path(run_dir)
+    shards = sorted(rel for rel in load_manifest(run_dir)["shards"] if rel.startswith(INTERACTIONS_DIR + "/"))
+    if not shards:
+        raise FileNotFoundError(f"{run_dir}: no interaction shards in {run_dir / MANIFEST}")
+    tables = [pq.read_table(run_dir / rel, schema=INTERACTIONS) for rel in shards]
+    return pa.concat_tables(tables)

@@ -1,0 +1,1 @@
+"""Personas: schema, vocabulary, generator, importer and statistics."""

@@ -1,0 +1,1 @@
+"""Simulation: persona groups stepping through days, and the single-process runner."""

@@ -1,0 +1,100 @@
+"""A group of personas living through days together, every assistant arm on the identical user days.
+
+The group is plain Python: the single-process runner owns one, and a Ray PersonaShard actor can own one
+per shard. A day is stepped tick by tick across all (persona, arm) pairs so that each arm's policy and the
+judge see one batch per tick (what LLM engines need). A day's rows come out as one Arrow table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pyarrow as pa
+
+from propersim.assistant.policies import Observation, Policy
+from propersim.data import schema as S
+from propersim.personas.schema import Persona
+from propersim.personas.vocab import NO_RECOMMENDATION
+from propersim.user.judge import CHECKS, Judge, JudgeRequest
+from propersim.user.memory import EvaluativeMemory
+from propersim.world.clock import Clock
+from propersim.world.plans import DayPlan, Planner
+
+
+@lru_cache(maxsize=4096)
+def _reasons_json(reasons: tuple[str, ...]) -> str:
+    return json.dumps(dict(zip(CHECKS, reasons)))
+
+
+@dataclass
+class Arm:
+    """One assistant variant: its name, its policy, and which candidate is delivered."""
+
+    name: str
+    policy: Policy
+    deliver: int = 0  # the paper's default: a fixed sampled candidate, not the best
+
+
+class PersonaGroup:
+    """Steps ``personas`` through days for every arm and returns the rated interactions."""
+
+    def __init__(self, personas: list[Persona], arms: list[Arm], planner: Planner, judge: Judge,
+                 clock: Clock, run_id: str):
+        self.personas = personas
+        self.arms = arms
+        self.planner = planner
+        self.judge = judge
+        self.clock = clock
+        self.run_id = run_id
+
+    def run_day(self, day: int) -> pa.Table:
+        """Simulate 1-based ``day`` for every persona and arm; one row per rated candidate."""
+        plans: list[DayPlan] = [self.planner.plan_day(p, day) for p in self.personas]
+        wake = [next((t for t, a in enumerate(plan.tick_actions) if a is not None), 0) for plan in plans]
+        memories = {(arm.name, i): EvaluativeMemory(self.clock.tick_seconds)
+                    for arm in self.arms for i in range(len(self.personas))}
+        awake_count = [0] * len(self.personas)
+        cols = S.empty_columns()
+        day_start = self.clock.epoch_of(day, 0)
+        for tick in range(self.clock.ticks_per_day):
+            live = [i for i, plan in enumerate(plans) if plan.tick_actions[tick] is not None]
+            if not live:
+                continue
+            hour = self.clock.hour_of(tick)
+            for arm in self.arms:
+                obs = [Observation(self.personas[i], day, tick, awake_count[i], plans[i].tick_actions[tick])
+                       for i in live]
+                candidates = arm.policy.decide_batch(obs)
+                requests = [JudgeRequest(o.persona, day, tick, hour, wake[i], o.action, memories[arm.name, i],
+                                         c.text, k)
+                            for i, o, cands in zip(live, obs, candidates) for k, c in enumerate(cands)]
+                verdicts = iter(self.judge.judge_batch(requests))
+                for i, o, cands in zip(live, obs, candidates):
+                    for k, cand in enumerate(cands):
+                        self._append(cols, arm, o, k, cand, next(verdicts), day_start + tick * self.clock.tick_seconds)
+                    delivered = cands[arm.deliver]
+                    memories[arm.name, i].add(tick, o.action.description, delivered.text)
+            for i in live:
+                awake_count[i] += 1
+        return S.to_table(cols)
+
+    def _append(self, cols, arm, obs, k, cand, verdict, sim_time) -> None:
+        scores = verdict.scores
+        row = {
+            S.RUN_ID: self.run_id, S.ARM: arm.name, S.PERSONA_ID: obs.persona.persona_id, S.DAY: obs.day,
+            S.TICK: obs.tick, S.SIM_TIME: sim_time, S.ACTION: obs.action.description,
+            S.LOCATION: obs.action.location, S.CANDIDATE: k, S.DELIVERED: k == arm.deliver,
+            S.RECOMMENDATION: cand.text if cand.text is not None else NO_RECOMMENDATION,
+            S.IS_RECOMMENDATION: cand.text is not None,
+            S.SCORE_PREFERENCE: scores[0], S.SCORE_FREQUENCY_OVER: scores[1], S.SCORE_FREQUENCY_UNDER: scores[2],
+            S.SCORE_FREQUENCY: verdict.frequency, S.SCORE_TIMING: scores[3],
+            S.SCORE_COMMUNICATION_SAFETY: scores[4], S.SCORE_TOTAL: verdict.total,
+            S.REASONS: _reasons_json(verdict.reasons) if verdict.error is None else None,
+            S.JUDGE: self.judge.name, S.JUDGE_ERROR: verdict.error, S.POLICY_VERSION: 0,
+            S.ASSISTANT_MODEL: arm.policy.model, S.PROMPT_TOKENS: cand.prompt_tokens,
+            S.COMPLETION_TOKENS: cand.completion_tokens,
+        }
+        for name, value in row.items():
+            cols[name].append(value)

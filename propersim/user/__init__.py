@@ -1,0 +1,1 @@
+"""The user agent: evaluative memory and judges."""
