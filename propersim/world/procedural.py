@@ -84,20 +84,24 @@ class ProceduralPlanner(Planner):
                    (rng.choice(("journaling", "reading", "meditation")), 0.4), ("hygiene", 0.3)]
         scale = hours_awake / sum(h for _, h in blocks)
 
-        actions, hourly, t = [], [], wake
+        shortest, longest = max(1, clock.tick_of(10 / 60)), max(1, clock.tick_of(30 / 60))  # 10-30 min
+        actions, hourly, t, elapsed = [], [], wake, 0.0
         for kind, hours in blocks:
-            block_end = min(sleep, t + max(4, clock.tick_of(hours * scale)))
+            elapsed += hours * scale  # block ends from the cumulative sum: no rounding drift
+            block_end = min(sleep, max(t + shortest, wake + clock.tick_of(elapsed)))
+            if t >= block_end:
+                break
             hourly.append(f"{clock.hour_of(t):05.2f}h {kind}")
             while t < block_end:
                 desc, room = rng.choice(TEMPLATES[kind])
                 desc = desc.format(meal=_meal(clock.hour_of(t)))
-                length = rng.choice((4, 6, 8, 10, 12))  # 10-30 minutes at 150 s ticks
-                length = max(1, round(length * 150 / clock.tick_seconds))
-                end = min(block_end, t + length)
+                left = block_end - t
+                if left <= longest:
+                    end = block_end
+                else:  # never leave a remainder shorter than one action
+                    end = t + min(rng.randint(shortest, longest), left - shortest)
                 actions.append(Action(t, end, desc, room))
                 t = end
-        if t < sleep:  # blocks rounded short: finish the evening relaxing
-            actions.append(Action(t, sleep, TEMPLATES["relaxing"][0][0], TEMPLATES["relaxing"][0][1]))
         return DayPlan.from_actions(day, actions, clock.ticks_per_day, tuple(hourly))
 
     @staticmethod

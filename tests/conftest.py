@@ -1,0 +1,38 @@
+"""Shared fixtures: example personas and the reference data of the original release."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from propersim.personas.schema import Persona, persona_from_dict
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO.parent / "shared" / "reference" / "propersim"
+
+
+def example_dict() -> dict:
+    return json.loads((REPO / "tests" / "personas" / "example_persona.json").read_text())
+
+
+@pytest.fixture
+def persona() -> Persona:
+    """Maya: likes music while creative/relaxing and recipes while cooking; 11-13 h and 15-19 h; casual, short."""
+    return persona_from_dict(example_dict())
+
+
+@pytest.fixture
+def personas() -> list[Persona]:
+    """Four variants of the example persona with different ids and chronotypes."""
+    base = persona_from_dict(example_dict())
+    return [replace(base, persona_id=i + 1, chronotype=("early", "intermediate", "late")[i % 3]) for i in range(4)]
+
+
+@pytest.fixture
+def reference() -> Path:
+    if not REFERENCE.is_dir():
+        pytest.skip(f"reference data not found at {REFERENCE}")
+    return REFERENCE

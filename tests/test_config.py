@@ -1,0 +1,64 @@
+import pytest
+
+from propersim.config import ConfigError, load_config, to_yaml
+
+REPO_JOBS = ["jobs/quickstart.yaml", "jobs/paper.yaml"]
+
+
+@pytest.mark.parametrize("path", REPO_JOBS)
+def test_job_files_load(path):
+    cfg = load_config(path)
+    assert cfg.arm_configs()
+
+
+def test_paper_settings():
+    cfg = load_config("jobs/paper.yaml")
+    assert (cfg.sim.days, cfg.sim.tick_seconds, cfg.assistant.n_candidates) == (14, 150, 2)
+    t = cfg.trainer
+    assert (t.method, t.cadence, t.replay_buffer, t.lora_r, t.lora_alpha, t.beta, t.lr, t.epochs) == \
+        ("dpo", "day", 200, 16, 32, 0.1, 5e-5, 2)
+
+
+def test_overrides_apply_with_types():
+    cfg = load_config("jobs/quickstart.yaml", ["sim.days=5", "user.noise=0.25", "arms.random.p=0.5"])
+    assert cfg.sim.days == 5 and cfg.user.noise == 0.25 and cfg.arm_configs()["random"].p == 0.5
+
+
+def test_unknown_key_names_key_and_valid_keys():
+    with pytest.raises(ConfigError) as e:
+        load_config("jobs/quickstart.yaml", ["sim.dayz=3"])
+    assert "sim.dayz" in str(e.value) and "tick_seconds" in str(e.value) and "days" in str(e.value)
+
+
+def test_unknown_key_in_arm():
+    with pytest.raises(ConfigError, match=r"arms\.random\.prob.*every_ticks"):
+        load_config("jobs/quickstart.yaml", ["arms.random.prob=0.3"])
+
+
+@pytest.mark.parametrize("override, needle", [
+    ("sim.days=abc", "sim.days='abc'"),
+    ("sim.days=0", "expected >= 1"),
+    ("user.noise=1.5", "expected <= 1.0"),
+    ("world.planner=magic", "procedural, replay, llm"),
+])
+def test_bad_values_name_key_value_and_expectation(override, needle):
+    with pytest.raises(ConfigError, match=None) as e:
+        load_config("jobs/quickstart.yaml", [override])
+    assert needle in str(e.value) and override.split("=")[0] in str(e.value)
+
+
+def test_missing_file_names_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.yaml"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_override_without_equals():
+    with pytest.raises(ConfigError, match="key=value"):
+        load_config(None, ["sim.days"])
+
+
+def test_resolved_yaml_round_trips(tmp_path):
+    cfg = load_config("jobs/quickstart.yaml", ["sim.days=2"])
+    path = tmp_path / "config.yaml"
+    path.write_text(to_yaml(cfg))
+    assert load_config(path) == cfg
