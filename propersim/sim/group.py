@@ -56,7 +56,7 @@ class PersonaGroup:
         memories = {(arm.name, i): EvaluativeMemory(self.clock.tick_seconds)
                     for arm in self.arms for i in range(len(self.personas))}
         awake_count = [0] * len(self.personas)
-        cols = S.empty_columns()
+        rows: list[tuple] = []
         day_start = self.clock.epoch_of(day, 0)
         for tick in range(self.clock.ticks_per_day):
             live = [i for i, plan in enumerate(plans) if plan.tick_actions[tick] is not None]
@@ -73,28 +73,20 @@ class PersonaGroup:
                 verdicts = iter(self.judge.judge_batch(requests))
                 for i, o, cands in zip(live, obs, candidates):
                     for k, cand in enumerate(cands):
-                        self._append(cols, arm, o, k, cand, next(verdicts), day_start + tick * self.clock.tick_seconds)
+                        rows.append(self._row(arm, o, k, cand, next(verdicts), day_start + tick * self.clock.tick_seconds))
                     delivered = cands[arm.deliver]
                     memories[arm.name, i].add(tick, o.action.description, delivered.text)
             for i in live:
                 awake_count[i] += 1
-        return S.to_table(cols)
+        return S.rows_to_table(rows)
 
-    def _append(self, cols, arm, obs, k, cand, verdict, sim_time) -> None:
-        scores = verdict.scores
-        row = {
-            S.RUN_ID: self.run_id, S.ARM: arm.name, S.PERSONA_ID: obs.persona.persona_id, S.DAY: obs.day,
-            S.TICK: obs.tick, S.SIM_TIME: sim_time, S.ACTION: obs.action.description,
-            S.LOCATION: obs.action.location, S.CANDIDATE: k, S.DELIVERED: k == arm.deliver,
-            S.RECOMMENDATION: cand.text if cand.text is not None else NO_RECOMMENDATION,
-            S.IS_RECOMMENDATION: cand.text is not None,
-            S.SCORE_PREFERENCE: scores[0], S.SCORE_FREQUENCY_OVER: scores[1], S.SCORE_FREQUENCY_UNDER: scores[2],
-            S.SCORE_FREQUENCY: verdict.frequency, S.SCORE_TIMING: scores[3],
-            S.SCORE_COMMUNICATION_SAFETY: scores[4], S.SCORE_TOTAL: verdict.total,
-            S.REASONS: _reasons_json(verdict.reasons) if verdict.error is None else None,
-            S.JUDGE: self.judge.name, S.JUDGE_ERROR: verdict.error, S.POLICY_VERSION: 0,
-            S.ASSISTANT_MODEL: arm.policy.model, S.PROMPT_TOKENS: cand.prompt_tokens,
-            S.COMPLETION_TOKENS: cand.completion_tokens,
-        }
-        for name, value in row.items():
-            cols[name].append(value)
+    def _row(self, arm, obs, k, cand, verdict, sim_time) -> tuple:
+        """One row in :data:`schema.COLUMNS` order."""
+        pref, over, under, timing, comm = verdict.scores
+        return (
+            self.run_id, arm.name, obs.persona.persona_id, obs.day, obs.tick, sim_time, obs.action.description,
+            obs.action.location, k, k == arm.deliver, cand.text if cand.text is not None else NO_RECOMMENDATION,
+            cand.text is not None, pref, over, under, verdict.frequency, timing, comm, verdict.total,
+            _reasons_json(verdict.reasons) if verdict.error is None else None, self.judge.name, verdict.error,
+            0, arm.policy.model, cand.prompt_tokens, cand.completion_tokens,
+        )

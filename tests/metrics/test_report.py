@@ -1,0 +1,103 @@
+"""Tests of the run report: summary.json, index.html and the PNGs it references."""
+
+import json
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from propersim.data import schema
+from propersim.metrics import plots
+from propersim.metrics.report import write_report
+from propersim.personas.schema import TRAITS, persona_from_dict
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "personas" / "example_persona.json"
+
+
+def make_table(with_criteria=True, failures=1):
+    """Two arms, three personas, three days; persona p scores (p + day) % 5 on its decisions."""
+    cols = schema.empty_columns()
+    n = 0
+    for arm in ("propera", "no memory"):
+        for pid in (1, 2, 3):
+            for day in (1, 2, 3):
+                for tick in range(4):
+                    score = (pid + day + tick) % 5
+                    failed = n < failures
+                    n += 1
+                    values = {
+                        schema.RUN_ID: "r1", schema.ARM: arm, schema.PERSONA_ID: pid, schema.DAY: day,
+                        schema.TICK: 200 + tick, schema.SIM_TIME: datetime(2025, 2, 12 + day) + timedelta(hours=8),
+                        schema.ACTION: "reading", schema.LOCATION: "common room", schema.CANDIDATE: 0,
+                        schema.DELIVERED: True, schema.RECOMMENDATION: "Stretch.", schema.IS_RECOMMENDATION: tick != 3,
+                        **{c: (min(score, 1) if with_criteria and not failed else None) for c in schema.SCORE_COLUMNS},
+                        schema.SCORE_TOTAL: None if failed else score, schema.REASONS: "{}", schema.JUDGE: "oracle",
+                        schema.JUDGE_ERROR: "parse error" if failed else None, schema.POLICY_VERSION: day - 1,
+                        schema.ASSISTANT_MODEL: "m", schema.PROMPT_TOKENS: 10, schema.COMPLETION_TOKENS: 5,
+                    }
+                    for name, column in cols.items():
+                        column.append(values[name])
+    return schema.to_table(cols)
+
+
+def make_personas():
+    base = json.loads(EXAMPLE.read_text())
+    personas = []
+    for pid in (1, 2, 3):
+        d = dict(base, persona_id=pid)
+        d["big_five"] = {t: ("high" if (pid + k) % 2 else "low") for k, t in enumerate(TRAITS)}
+        personas.append(persona_from_dict(d))
+    return personas
+
+
+def referenced_images(index: Path) -> list[str]:
+    return re.findall(r'<img src="([^"]+)"', index.read_text())
+
+
+def test_report_files(tmp_path):
+    summary = write_report(tmp_path, make_table(), personas=make_personas())
+    on_disk = json.loads((tmp_path / "summary.json").read_text())
+    assert on_disk == summary
+    assert set(on_disk["arms"]) == {"propera", "no memory"}
+    assert on_disk["run"]["n_rows"] == 72
+    assert on_disk["run"]["n_judge_failures"] == 1
+    index = tmp_path / "report" / "index.html"
+    html = index.read_text()
+    assert "Judge failures: 1" in html
+    images = referenced_images(index)
+    assert "daily_mean.png" in images and "recs_per_hour.png" in images
+    for arm in ("propera", "no_memory"):
+        for prefix in ("personas", "trait_gain", "criteria"):
+            assert f"{prefix}_{arm}.png" in images
+    for name in images:
+        assert (index.parent / name).is_file()
+        assert (index.parent / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_skips_figures_without_personas_or_criteria(tmp_path):
+    write_report(tmp_path, make_table(with_criteria=False, failures=0))
+    index = tmp_path / "report" / "index.html"
+    images = referenced_images(index)
+    assert not any(name.startswith(("trait_gain", "criteria")) for name in images)
+    assert all((index.parent / name).is_file() for name in images)
+    assert "Judge failures: 0" in index.read_text()
+
+
+def test_report_without_delivered_rows_raises(tmp_path):
+    table = make_table()
+    undelivered = table.set_column(table.schema.get_field_index(schema.DELIVERED), schema.DELIVERED,
+                                   [[False] * table.num_rows])
+    with pytest.raises(ValueError, match="no delivered rows"):
+        write_report(tmp_path, undelivered)
+
+
+def test_best_worst_and_gains():
+    summary = {"arms": {"a": {"daily": [], "per_persona": {
+        "1": [{"day": 1, "mean_score": 2.0}, {"day": 2, "mean_score": 3.5}],
+        "2": [{"day": 1, "mean_score": 3.0}, {"day": 2, "mean_score": 2.5}, {"day": 3, "mean_score": None}],
+        "3": [{"day": 1, "mean_score": None}]}}}}
+    assert plots.best_worst_personas(summary, "a") == ("1", "2")
+    assert plots.persona_gains(summary, "a") == pytest.approx({"1": 1.5, "2": -0.5})
+    with pytest.raises(ValueError, match="not in the summary"):
+        plots.persona_gains(summary, "b")

@@ -1,0 +1,94 @@
+"""End-to-end: the propersim command on small configs, as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def propersim(*args, cwd=REPO):
+    return subprocess.run([sys.executable, "-m", "propersim.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "quick"
+    r = propersim("run", "jobs/quickstart.yaml", "sim.days=2", "sim.personas.count=4", "--out", out)
+    assert r.returncode == 0, r.stderr
+    return out, r
+
+
+@pytest.mark.e2e
+def test_run_writes_config_shards_manifest_summary_report(quick_run):
+    out, r = quick_run
+    assert (out / "config.yaml").is_file() and "days: 2" in (out / "config.yaml").read_text()
+    assert sorted(p.name for p in (out / "interactions").iterdir()) == ["day=1", "day=2"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["arms"]) == {"never", "always", "random", "scheduled"}
+    assert [d["day"] for d in summary["arms"]["never"]["daily"]] == [1, 2]
+    assert (out / "report" / "index.html").is_file() and list((out / "report").glob("*.png"))
+    assert "report:" in r.stdout
+
+
+@pytest.mark.e2e
+def test_verify_ok_then_catches_corruption(quick_run, tmp_path):
+    import shutil
+
+    out, _ = quick_run
+    assert propersim("verify", out).returncode == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    shard = next((copy / "interactions" / "day=2").glob("*.parquet"))
+    shard.write_bytes(shard.read_bytes()[:-10] + b"0123456789")
+    r = propersim("verify", copy)
+    assert r.returncode == 1 and "day=2" in r.stderr and shard.name in r.stderr
+
+
+@pytest.mark.e2e
+def test_rerun_refuses_to_mix_runs_without_overwrite(quick_run):
+    out, _ = quick_run
+    r = propersim("run", "jobs/quickstart.yaml", "sim.days=1", "--out", out)
+    assert r.returncode == 2 and "--overwrite" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.e2e
+def test_report_recomputes_summary(quick_run):
+    out, _ = quick_run
+    before = json.loads((out / "summary.json").read_text())
+    (out / "summary.json").unlink()
+    assert propersim("report", out).returncode == 0
+    assert json.loads((out / "summary.json").read_text())["arms"] == before["arms"]
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["sim.dayz=1"], "sim.dayz"),
+    (["sim.days=zero"], "sim.days"),
+    (["arms.random.p=2"], "arms.random.p"),
+    (["sim.personas.file=/nonexistent/p.jsonl"], "/nonexistent/p.jsonl"),
+    (["sim.personas.ids=[999]"], "999"),
+])
+def test_user_errors_exit_nonzero_without_traceback(args, needle, tmp_path):
+    r = propersim("run", "jobs/quickstart.yaml", *args, "--out", tmp_path / "x")
+    assert r.returncode == 2
+    assert needle in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x" / "manifest.json").exists(), "no work done"
+
+
+def test_missing_config_file(tmp_path):
+    r = propersim("run", tmp_path / "none.yaml")
+    assert r.returncode == 2 and "none.yaml" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_persona_file_names_line_and_field(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    lines = (REPO / "tests" / "personas" / "example_persona.json").read_text().strip()
+    d = json.loads(lines)
+    d["persona_id"] = 2
+    del d["preferences"]["frequency"]
+    bad.write_text(lines + "\n" + json.dumps(d) + "\n")
+    r = propersim("run", "jobs/quickstart.yaml", f"sim.personas.file={bad}", "--out", tmp_path / "x")
+    assert r.returncode == 2 and "bad.jsonl:2" in r.stderr and "frequency" in r.stderr
