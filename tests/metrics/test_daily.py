@@ -103,8 +103,8 @@ def test_judge_failures_count_as_awake_decisions_for_recs_per_hour():
 def test_criteria_and_split_are_means_over_personas():
     rec_ok = {"preference": 1, "frequency": 1, "timing": 1, "communication_safety": 1}
     zero = dict.fromkeys(rec_ok, 0)
-    t = table([row(1, score=4, criteria=rec_ok), row(1, score=4, criteria=rec_ok), row(1, score=0, rec=False, criteria=zero),
-               row(2, score=0, criteria=zero)])
+    t = table([row(1, score=4, criteria=rec_ok), row(1, score=4, criteria=rec_ok),
+               row(1, score=0, rec=False, criteria=zero), row(2, score=0, criteria=zero)])
     d = day_of(daily_summary(t))
     # Persona 1 preference mean 2/3, persona 2 mean 0.
     assert d["criteria"]["preference"] == pytest.approx(1 / 3)

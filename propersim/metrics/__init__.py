@@ -1,0 +1,1 @@
+"""Run metrics: the daily summary, its figures and the HTML report."""

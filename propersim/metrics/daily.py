@@ -1,0 +1,141 @@
+"""Daily metrics of a run: per arm and day, the means over personas of each persona's delivered-decision figures.
+
+Counting rules (the paper's Fig. 4-7 and the original ``evaluation.ipynb``):
+
+- Only delivered rows count; the other candidates of a tick are training data, not decisions.
+- A delivered row with a null ``score_total`` is a judge failure: it counts as a decision (it was shown to the
+  user, so it also counts for recommendations per hour) and in ``n_judge_failures``, but it is left out of
+  every score mean, the success rate and the criterion means.
+- ``mean_score`` is the mean over personas of each persona's mean score that day, so every persona weighs the
+  same whatever its number of awake ticks; ``sem`` is the standard error of that mean across personas
+  (sample standard deviation / sqrt(n)), null with fewer than two personas. For a single persona
+  ``mean_score`` is exactly the notebook's daily "Total Score".
+- ``recs_per_hour``: each delivered decision is one awake tick, so a persona's awake hours are
+  ``n_decisions * tick_seconds / 3600``; its rate is recommendations / awake hours, averaged over personas.
+- ``success_rate``: share of the day's delivered, scored recommendations (abstentions excluded) that score
+  at least 3, pooled over personas (the paper's "successful intervention" rate); null when there are none.
+- ``criteria``: mean over personas of each persona's mean of each criterion column (``schema.CRITERIA``);
+  ``criteria_split`` is the same over recommendations only and over abstentions only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from propersim.data.schema import (ARM, CRITERIA, DAY, DELIVERED, IS_RECOMMENDATION, PERSONA_ID, SCORE_TOTAL)
+
+DEFAULT_TICK_SECONDS = 150
+#: A recommendation scoring at least this total is a successful intervention (paper, Section 6.3).
+SUCCESS_THRESHOLD = 3
+
+_REQUIRED = (ARM, PERSONA_ID, DAY, DELIVERED, IS_RECOMMENDATION, SCORE_TOTAL, *CRITERIA.values())
+_KEYS = [ARM, PERSONA_ID, DAY]
+# Working column names of the per-row table built by _work_table.
+_SCORE, _FAIL, _REC, _REC_SCORED, _REC_OK = "score", "failure", "rec", "rec_scored", "rec_success"
+
+
+def _work_table(table: pa.Table) -> pa.Table:
+    """Delivered rows reduced to numeric columns; criteria are nulled on judge failures."""
+    rows = table.filter(pc.equal(table[DELIVERED], True))
+    score = pc.cast(rows[SCORE_TOTAL], pa.float64())
+    scored = pc.is_valid(score)
+    is_rec = rows[IS_RECOMMENDATION]
+    success = pc.fill_null(pc.and_(is_rec, pc.greater_equal(score, SUCCESS_THRESHOLD)), False)
+    columns = {
+        ARM: rows[ARM], PERSONA_ID: rows[PERSONA_ID], DAY: rows[DAY], IS_RECOMMENDATION: is_rec,
+        _SCORE: score,
+        _FAIL: pc.cast(pc.invert(scored), pa.int64()),
+        _REC: pc.cast(is_rec, pa.int64()),
+        _REC_SCORED: pc.cast(pc.and_(is_rec, scored), pa.int64()),
+        _REC_OK: pc.cast(success, pa.int64()),
+    }
+    null = pa.scalar(None, pa.float64())
+    for name, column in CRITERIA.items():
+        columns[name] = pc.if_else(scored, pc.cast(rows[column], pa.float64()), null)
+    return pa.table(columns)
+
+
+def _persona_days(work: pa.Table, tick_seconds: float) -> pa.Table:
+    """One row per (arm, persona, day): that persona's counts, mean score, rate and criterion means."""
+    grouped = work.group_by(_KEYS).aggregate([
+        (_SCORE, "mean"), (_FAIL, "count"), (_FAIL, "sum"), (_REC, "sum"), (_REC_SCORED, "sum"),
+        (_REC_OK, "sum"), *((name, "mean") for name in CRITERIA),
+    ])
+    hours = pc.multiply(pc.cast(grouped[f"{_FAIL}_count"], pa.float64()), tick_seconds / 3600)
+    rate = pc.divide(pc.cast(grouped[f"{_REC}_sum"], pa.float64()), hours)
+    return grouped.append_column("recs_per_hour", rate).sort_by([(k, "ascending") for k in _KEYS])
+
+
+def _arm_days(persona_days: pa.Table) -> pa.Table:
+    """One row per (arm, day): means over personas, the SEM, and pooled counts."""
+    return persona_days.group_by([ARM, DAY]).aggregate([
+        (f"{_SCORE}_mean", "mean"), (f"{_SCORE}_mean", "stddev", pc.VarianceOptions(ddof=1)),
+        (f"{_SCORE}_mean", "count"), (f"{_FAIL}_count", "sum"), (f"{_FAIL}_sum", "sum"),
+        ("recs_per_hour", "mean"), (f"{_REC_SCORED}_sum", "sum"), (f"{_REC_OK}_sum", "sum"),
+        *((f"{name}_mean", "mean") for name in CRITERIA),
+    ])
+
+
+def _split_criteria(work: pa.Table) -> dict[tuple, dict[str, float | None]]:
+    """(arm, day, is_recommendation) -> criterion means over personas of per-persona means."""
+    per_persona = work.group_by([*_KEYS, IS_RECOMMENDATION]).aggregate([(name, "mean") for name in CRITERIA])
+    per_day = per_persona.group_by([ARM, DAY, IS_RECOMMENDATION]).aggregate(
+        [(f"{name}_mean", "mean") for name in CRITERIA])
+    return {(r[ARM], r[DAY], r[IS_RECOMMENDATION]): {name: r[f"{name}_mean_mean"] for name in CRITERIA}
+            for r in per_day.to_pylist()}
+
+
+def _sem(std: float | None, n: int) -> float | None:
+    return None if std is None or n < 2 else std / math.sqrt(n)
+
+
+def daily_summary(table: pa.Table, tick_seconds: float = DEFAULT_TICK_SECONDS) -> dict:
+    """Summarise an interactions table per arm and simulated day (counting rules in the module docstring).
+
+    Args:
+        table: rows in the ``propersim.data.schema.INTERACTIONS`` layout (extra columns are ignored).
+        tick_seconds: simulated seconds per tick, used to turn decisions into awake hours.
+
+    Returns:
+        ``{"arms": {arm: {"daily": [...], "per_persona": {persona_id: [...]}}}}``. Each ``daily`` entry has
+        ``day, n_decisions, n_judge_failures, mean_score, sem, recs_per_hour, success_rate, criteria,
+        criteria_split`` (``recommendation`` / ``abstention``); each ``per_persona`` entry (keyed by the
+        persona id as a string, for JSON) has ``day, mean_score, n_decisions, recs_per_hour``. Days are
+        ascending; a mean with nothing to average is ``None``. Arms without delivered rows are absent.
+
+    Raises:
+        ValueError: a required column is missing, or ``tick_seconds`` is not positive.
+    """
+    missing = [c for c in _REQUIRED if c not in table.column_names]
+    if missing:
+        raise ValueError(f"interactions table lacks columns {missing}; build it with propersim.data.schema.to_table")
+    if not tick_seconds > 0:
+        raise ValueError(f"tick_seconds must be > 0, got {tick_seconds!r}")
+    work = _work_table(table)
+    persona_days = _persona_days(work, tick_seconds)
+    split = _split_criteria(work)
+    arms: dict[str, dict] = {}
+    for r in persona_days.to_pylist():
+        entry = arms.setdefault(r[ARM], {"daily": [], "per_persona": {}})
+        entry["per_persona"].setdefault(str(r[PERSONA_ID]), []).append({
+            "day": r[DAY], "mean_score": r[f"{_SCORE}_mean"], "n_decisions": r[f"{_FAIL}_count"],
+            "recs_per_hour": r["recs_per_hour"]})
+    for r in _arm_days(persona_days).sort_by([(ARM, "ascending"), (DAY, "ascending")]).to_pylist():
+        n_recs = r[f"{_REC_SCORED}_sum_sum"]
+        arms[r[ARM]]["daily"].append({
+            "day": r[DAY],
+            "n_decisions": r[f"{_FAIL}_count_sum"],
+            "n_judge_failures": r[f"{_FAIL}_sum_sum"],
+            "mean_score": r[f"{_SCORE}_mean_mean"],
+            "sem": _sem(r[f"{_SCORE}_mean_stddev"], r[f"{_SCORE}_mean_count"]),
+            "recs_per_hour": r["recs_per_hour_mean"],
+            "success_rate": r[f"{_REC_OK}_sum_sum"] / n_recs if n_recs else None,
+            "criteria": {name: r[f"{name}_mean_mean"] for name in CRITERIA},
+            "criteria_split": {
+                kind: split.get((r[ARM], r[DAY], flag), dict.fromkeys(CRITERIA))
+                for kind, flag in (("recommendation", True), ("abstention", False))},
+        })
+    return {"arms": {arm: arms[arm] for arm in sorted(arms)}}

@@ -1,0 +1,142 @@
+"""The run report: ``RUN_DIR/summary.json`` and a self-contained ``RUN_DIR/report/index.html`` with its PNGs."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from propersim.data.schema import DAY, DELIVERED, PERSONA_ID, RUN_ID, SCORE_TOTAL
+from propersim.metrics import plots
+from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary
+
+SUMMARY_FILE = "summary.json"
+REPORT_DIR = "report"
+INDEX_FILE = "index.html"
+
+_CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:0.9em}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f2f2f2}img{max-width:100%;display:block;margin:1em 0}.warn{color:#a40}"""
+_COLUMNS = (("Day", "day"), ("Decisions", "n_decisions"), ("Judge failures", "n_judge_failures"),
+            ("Mean score", "mean_score"), ("SEM", "sem"), ("Recs / hour", "recs_per_hour"),
+            ("Success rate", "success_rate"))
+
+
+def run_info(table: pa.Table, tick_seconds: float) -> dict:
+    """Counts describing the whole table: rows, delivered rows, judge failures, personas, days, run ids."""
+    delivered = table.filter(pc.equal(table[DELIVERED], True))
+    days = pc.min_max(table[DAY])
+    return {
+        "n_rows": table.num_rows,
+        "n_delivered": delivered.num_rows,
+        "n_judge_failures": delivered[SCORE_TOTAL].null_count,
+        "n_personas": len(pc.unique(table[PERSONA_ID])),
+        "first_day": days["min"].as_py(),
+        "last_day": days["max"].as_py(),
+        "run_ids": sorted(pc.unique(table[RUN_ID]).to_pylist()),
+        "tick_seconds": tick_seconds,
+    }
+
+
+def _slug(arm: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", arm) or "arm"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _figures(summary: dict, out: Path, personas) -> dict[str, list[tuple[str, Path]]]:
+    """Draw every figure; returns section -> [(caption, path)], skipped figures left out."""
+    figures = {"": [("Daily mean score (Fig. 4)", plots.plot_daily_mean(summary, out / "daily_mean.png")),
+                    ("Recommendations per hour", plots.plot_recs_per_hour(summary, out / "recs_per_hour.png"))]}
+    for arm in summary["arms"]:
+        slug = _slug(arm)
+        drawn = [("Per-persona curves (Fig. 5)", plots.plot_persona_curves(summary, arm, out / f"personas_{slug}.png")),
+                 ("Gain by Big Five trait (Fig. 6)",
+                  plots.plot_trait_gain(summary, arm, personas, out / f"trait_gain_{slug}.png")),
+                 ("Criteria, first vs last day (Fig. 7)",
+                  plots.plot_criteria_change(summary, arm, out / f"criteria_{slug}.png"))]
+        figures[arm] = [(caption, path) for caption, path in drawn if path is not None]
+    return figures
+
+
+def _fmt(value, key: str) -> str:
+    if value is None:
+        return "–"
+    if key == "success_rate":
+        return f"{100 * value:.1f}%"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _daily_table(daily: list[dict]) -> str:
+    head = "".join(f"<th>{name}</th>" for name, _ in _COLUMNS) + "".join(
+        f"<th>{html.escape(c)}</th>" for c in daily[0]["criteria"])
+    rows = []
+    for d in daily:
+        cells = [_fmt(d[key], key) for _, key in _COLUMNS] + [_fmt(v, "") for v in d["criteria"].values()]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _images(items: list[tuple[str, Path]]) -> str:
+    return "".join(f'<h3>{html.escape(caption)}</h3><img src="{html.escape(path.name)}" alt="{html.escape(caption)}">'
+                   for caption, path in items)
+
+
+def _html(summary: dict, figures: dict, title: str) -> str:
+    info = summary["run"]
+    failures = info["n_judge_failures"]
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
+             f"<p>{info['n_rows']} rows, {info['n_delivered']} delivered decisions, {info['n_personas']} personas, "
+             f"days {info['first_day']}-{info['last_day']}, tick {info['tick_seconds']} s. "
+             f"Runs: {html.escape(', '.join(info['run_ids']))}.</p>",
+             f"<p class='{'warn' if failures else ''}'>Judge failures: {failures} "
+             "(delivered decisions without a score; counted, left out of every mean).</p>",
+             _images(figures[""])]
+    for arm, data in summary["arms"].items():
+        extremes = plots.best_worst_personas(summary, arm)
+        parts.append(f"<h2>Arm {html.escape(arm)}</h2>")
+        if extremes is not None:
+            parts.append(f"<p>Best persona (last-day mean): {extremes[0]}; worst: {extremes[1]}.</p>")
+        parts.append(_daily_table(data["daily"]) + _images(figures[arm]))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(run_dir: str | Path, table: pa.Table, personas=None,
+                 tick_seconds: float = DEFAULT_TICK_SECONDS) -> dict:
+    """Summarise ``table`` and write ``RUN_DIR/summary.json`` and ``RUN_DIR/report/index.html`` with its PNGs.
+
+    Args:
+        run_dir: the run directory (created if missing).
+        table: the run's interactions (``propersim.data.schema.INTERACTIONS`` layout).
+        personas: the run's ``Persona`` objects, for the Big Five gain figure; None skips that figure.
+        tick_seconds: simulated seconds per tick.
+
+    Returns:
+        The summary: ``daily_summary``'s dict plus ``"run"`` (see :func:`run_info`).
+
+    Raises:
+        ValueError: the table lacks rows that were delivered, or lacks a required column.
+    """
+    summary = daily_summary(table, tick_seconds)
+    if not summary["arms"]:
+        raise ValueError(f"no delivered rows in the {table.num_rows}-row table for {run_dir}; nothing to report")
+    summary["run"] = run_info(table, tick_seconds)
+    run_dir = Path(run_dir)
+    out = run_dir / REPORT_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    _write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=1, allow_nan=False))
+    figures = _figures(summary, out, personas)
+    _write_atomic(out / INDEX_FILE, _html(summary, figures, f"propersim report: {run_dir.resolve().name}"))
+    return summary
