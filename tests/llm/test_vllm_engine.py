@@ -1,0 +1,39 @@
+import json
+
+import pytest
+
+from propersim.llm.engine import GenerationRequest
+
+pytestmark = pytest.mark.integration
+
+SCHEMA = {"type": "object", "additionalProperties": False, "required": ["score", "reason"],
+          "properties": {"score": {"type": "integer", "enum": [0, 1]}, "reason": {"type": "string", "maxLength": 40}}}
+
+
+def test_batched_plain_and_chat_generation_with_token_counts(tiny_engine):
+    assert tiny_engine.has_chat_template
+    reqs = [GenerationRequest("The user is cooking", max_tokens=8, temperature=0.0),
+            GenerationRequest([{"role": "user", "content": "hello"}], max_tokens=5, temperature=0.9)]
+    out = tiny_engine.generate(reqs)
+    assert len(out) == 2
+    assert out[0].completion_tokens == 8 and out[0].prompt_tokens > 0
+    assert 1 <= out[1].completion_tokens <= 5 and out[1].prompt_tokens > out[0].prompt_tokens - 10
+    assert out[0].latency_s > 0
+
+
+def test_greedy_is_deterministic(tiny_engine):
+    req = GenerationRequest("How about a short break", max_tokens=12, temperature=0.0)
+    assert tiny_engine.generate([req])[0].text == tiny_engine.generate([req, req])[1].text
+
+
+def test_json_schema_is_enforced_even_on_a_random_model(tiny_engine):
+    out = tiny_engine.generate([GenerationRequest("Rate it: ", max_tokens=64, temperature=1.0, json_schema=SCHEMA)
+                                for _ in range(6)])
+    parsed = []
+    for o in out:
+        try:
+            parsed.append(json.loads(o.text))
+        except json.JSONDecodeError:
+            assert o.completion_tokens == 64, "only a truncated output may fail to parse"
+    assert parsed, "some outputs complete within 64 tokens"
+    assert all(set(p) == {"score", "reason"} and p["score"] in (0, 1) for p in parsed)
