@@ -1,0 +1,46 @@
+"""Agreement between two judges on the same decisions: per-check raw agreement and Cohen's kappa."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from propersim.user.judge import CHECKS, Verdict
+
+
+def cohens_kappa(a: Sequence[int], b: Sequence[int]) -> float | None:
+    """Cohen's kappa of two binary label sequences; None when undefined (no items, or chance agreement is 1).
+
+    Raises:
+        ValueError: the sequences differ in length.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"label sequences differ in length: {len(a)} vs {len(b)}")
+    n = len(a)
+    if n == 0:
+        return None
+    observed = sum(x == y for x, y in zip(a, b)) / n
+    pa, pb = sum(a) / n, sum(b) / n
+    expected = pa * pb + (1 - pa) * (1 - pb)
+    return None if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def judge_agreement(reference: Sequence[Verdict], other: Sequence[Verdict]) -> dict:
+    """Per-check agreement and kappa of ``other`` against ``reference``, over decisions both judged.
+
+    Returns:
+        ``{"n": N, "n_failed": F, "checks": {check: {"agreement", "kappa", "reference_rate", "other_rate"}},
+        "total": {"agreement": share of equal totals}}``
+    """
+    pairs = [(r, o) for r, o in zip(reference, other, strict=True) if r.error is None and o.error is None]
+    out = {"n": len(pairs), "n_failed": len(reference) - len(pairs), "checks": {}}
+    for i, check in enumerate(CHECKS):
+        a = [r.scores[i] for r, _ in pairs]
+        b = [o.scores[i] for _, o in pairs]
+        out["checks"][check] = {
+            "agreement": sum(x == y for x, y in zip(a, b)) / len(a) if a else None,
+            "kappa": cohens_kappa(a, b),
+            "reference_rate": sum(a) / len(a) if a else None,
+            "other_rate": sum(b) / len(b) if b else None,
+        }
+    out["total"] = {"agreement": sum(r.total == o.total for r, o in pairs) / len(pairs) if pairs else None}
+    return out

@@ -1,0 +1,26 @@
+import pytest
+
+from propersim.metrics.agreement import cohens_kappa, judge_agreement
+from propersim.user.judge import Verdict
+
+
+def test_kappa_known_values():
+    assert cohens_kappa([1, 0, 1, 0], [1, 0, 1, 0]) == 1.0
+    assert cohens_kappa([1, 0, 1, 0], [0, 1, 0, 1]) == -1.0
+    # 20 items: both say 1 on 8, both 0 on 7, disagree on 5 -> po = .75, pe = .5*.45+.5*.55 = .5
+    a = [1] * 8 + [0] * 7 + [1] * 2 + [0] * 3
+    b = [1] * 8 + [0] * 7 + [0] * 2 + [1] * 3
+    assert cohens_kappa(a, b) == pytest.approx((0.75 - 0.5) / 0.5)
+    assert cohens_kappa([1, 1], [1, 1]) is None and cohens_kappa([], []) is None
+    with pytest.raises(ValueError):
+        cohens_kappa([1], [1, 0])
+
+
+def test_judge_agreement_skips_failures():
+    ok = Verdict((1, 1, 1, 1, 1), ("",) * 5)
+    off = Verdict((0, 1, 1, 1, 1), ("",) * 5)
+    failed = Verdict.failed("parse")
+    rep = judge_agreement([ok, ok, ok, ok], [ok, off, failed, ok])
+    assert rep["n"] == 3 and rep["n_failed"] == 1
+    assert rep["checks"]["preference"]["agreement"] == pytest.approx(2 / 3)
+    assert rep["checks"]["timing"]["agreement"] == 1.0 and rep["total"]["agreement"] == pytest.approx(2 / 3)
