@@ -25,11 +25,15 @@ class Observation:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One sampled decision; ``text`` is None for "No Recommendation"."""
+    """One sampled decision; ``text`` is None for "No Recommendation".
+
+    ``format_error`` is set when the policy's output broke the format and was replaced by an abstention.
+    """
 
     text: str | None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    format_error: str | None = None
 
 
 class Policy(ABC):

@@ -30,11 +30,14 @@ class JudgeRequest:
 
 @dataclass(frozen=True)
 class Verdict:
-    """0/1 per check (``None`` when the judge failed), a reason per check, and the failure if any."""
+    """0/1 per check (``None`` when the judge failed), a reason per check, the failure if any, and the
+    tokens the judge spent on it (0 for rule-based judges)."""
 
     scores: tuple[int | None, ...]  # in CHECKS order
     reasons: tuple[str, ...]
     error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     @property
     def frequency(self) -> int | None:
@@ -51,9 +54,9 @@ class Verdict:
         return pref + self.frequency + timing + comm
 
     @classmethod
-    def failed(cls, error: str) -> Verdict:
+    def failed(cls, error: str, prompt_tokens: int = 0, completion_tokens: int = 0) -> Verdict:
         """A recorded judge failure: null scores, never a silent default."""
-        return cls((None,) * len(CHECKS), ("",) * len(CHECKS), error)
+        return cls((None,) * len(CHECKS), ("",) * len(CHECKS), error, prompt_tokens, completion_tokens)
 
 
 class Judge(ABC):

@@ -1,0 +1,314 @@
+"""The LLM policy: an LLM assistant that, from its memory of past interactions, recommends or abstains.
+
+Memory modes (``memory_mode``): ``no_memory`` shows only the current moment; ``ar`` adds the history of
+actions and recommendations; ``ars`` adds the user's total score (0-4) of each delivered decision. The
+memory is fed by :meth:`LLMPolicy.observe` after judging, with the delivered candidate.
+
+The assistant's memory is laid out like the user's evaluative memory (the last 10 minutes verbatim, four
+1-hour blocks, then one 4-hour block as in the original assistant), with exact recommendation counts. As
+in the original it is NOT reset at midnight: this morning's prompt still shows last evening's blocks.
+"Today" counts (recommendations so far, the last one's time) restart each day.
+
+Prompts (``prompts/v1/``): chat models get a system and a user message; base models (no chat template)
+a few-shot completion ending in ``Assistant:`` with stop ``\\n``. ``n_candidates`` identical requests are
+sampled at ``temperature`` from the same state. :func:`parse_recommendation` reads each output; one that
+breaks the format becomes an abstention (``text=None``) with ``Candidate.format_error`` saying why.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from propersim.assistant.policies import Candidate, Observation, Policy
+from propersim.config import AssistantConfig
+from propersim.llm.engine import Engine, Generation, GenerationRequest
+from propersim.personas.vocab import NO_RECOMMENDATION
+from propersim.user.memory import HOUR_BLOCKS, RECENT_MINUTES
+from propersim.world.clock import Clock
+
+PROMPT_DIR = Path(__file__).parent / "prompts" / "v1"
+MEMORY_MODES = ("no_memory", "ar", "ars")
+FOUR_HOUR_BLOCKS = 1  # the original assistant kept one 4-hour summary
+MIN_WORDS, MAX_WORDS = 3, 60
+MAX_LISTED = 4  # recommendations quoted per summary block (the count stays exact)
+
+_LABEL = re.compile(r"(recommendation|suggestion|assistant)\s*:\s*", re.IGNORECASE)
+_ABSTAIN = re.compile(r"no[\s_-]*recommendations?", re.IGNORECASE)
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+
+
+class FormatError(ValueError):
+    """A policy output is neither one recommendation nor "No Recommendation"."""
+
+
+def load_template(name: str) -> Template:
+    """An assistant prompt template of :data:`PROMPT_DIR`.
+
+    Raises:
+        FileNotFoundError: no such template.
+    """
+    return Template((PROMPT_DIR / f"{name}.txt").read_text(encoding="utf-8").rstrip("\n"))
+
+
+def parse_recommendation(text: str, truncated: bool = False) -> str | None:
+    """Read one policy output.
+
+    Variants are normalised: surrounding whitespace, one leading ``Recommendation:`` / ``Suggestion:`` /
+    ``Assistant:`` label and one pair of surrounding quotes are removed; any casing and spacing of
+    "No Recommendation" with trailing punctuation means abstaining.
+
+    Args:
+        text: the generated text.
+        truncated: the output stopped at the token limit.
+
+    Returns:
+        The recommendation, or None for "No Recommendation".
+
+    Raises:
+        FormatError: empty, cut off, more than one line, JSON or code, a non-Latin script, under
+            :data:`MIN_WORDS` or over :data:`MAX_WORDS` words, or an abstention followed by more text.
+    """
+    body = text.strip()
+    label = _LABEL.match(body)
+    if label:
+        body = body[label.end():].strip()
+    if len(body) >= 2 and _QUOTES.get(body[0]) == body[-1]:
+        body = body[1:-1].strip()
+    if not body:
+        raise FormatError("empty output")
+    if truncated:
+        raise FormatError("cut off at the token limit")
+    abstain = _ABSTAIN.match(body)
+    if abstain:
+        if body[abstain.end():].strip(" .!"):
+            raise FormatError(f"abstention followed by more text: {body[:60]!r}")
+        return None
+    if "\n" in body:
+        raise FormatError("more than one line")
+    if body[0] in "{[<" or "```" in body:
+        raise FormatError(f"JSON or code instead of a sentence: {body[:60]!r}")
+    foreign = next((c for c in body if c.isalpha() and "LATIN" not in unicodedata.name(c, "")), None)
+    if foreign is not None:
+        raise FormatError(f"not English: contains {foreign!r} ({unicodedata.name(foreign, '?')})")
+    words = len(_WORD.findall(body))
+    if words < MIN_WORDS:
+        raise FormatError(f"too short to be a recommendation ({words} words): {body!r}")
+    if words > MAX_WORDS:
+        raise FormatError(f"too long ({words} words, at most {MAX_WORDS})")
+    return body
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One delivered decision as the assistant remembers it; ``at`` counts ticks from day 1, 00:00."""
+
+    at: int
+    action: str
+    recommendation: str | None
+    score: int | None  # total 0-4; None when the judge failed
+
+
+class AssistantMemory:
+    """One persona's interactions with the assistant, kept across days (see the module docstring)."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.events: list[Interaction] = []
+        self._ats: list[int] = []
+        self._rec_ats: list[int] = []
+
+    def add(self, day: int, tick: int, action: str, recommendation: str | None, score: int | None) -> None:
+        """Record a delivered decision; time must not go backwards.
+
+        Raises:
+            ValueError: (day, tick) is before the last recorded one.
+        """
+        at = self._at(day, tick)
+        if self._ats and at < self._ats[-1]:
+            raise ValueError(f"assistant memory must be fed in time order: day {day} tick {tick} is too early")
+        self.events.append(Interaction(at, action, recommendation, score))
+        self._ats.append(at)
+        if recommendation is not None:
+            self._rec_ats.append(at)
+        self._forget(at)
+
+    def render(self, day: int, tick: int, name: str, scores: bool) -> str:
+        """The memory shown at (day, tick): today's counts, summary blocks (oldest first), recent events."""
+        now = self._at(day, tick)
+        today = self._at(day, 0)
+        n_today = bisect_left(self._rec_ats, now) - bisect_left(self._rec_ats, today)
+        last = self._rec_ats[bisect_left(self._rec_ats, now) - 1] if n_today else None
+        lines = [f"Recommendations you made today before now: {n_today}"
+                 + (f", the last one at {self._when(last, day)}." if last is not None else ".")]
+        recent = self._ticks(RECENT_MINUTES)
+        blocks = []
+        for start, end in self._spans(now - recent):
+            events = self.events[bisect_left(self._ats, start):bisect_left(self._ats, end)]
+            if events:
+                blocks += self._block(start, end, events, day, scores)
+        if blocks:
+            lines += ["Earlier, summarised:", *blocks]
+        events = self.events[bisect_left(self._ats, now - recent):bisect_left(self._ats, now)]
+        if events:
+            lines.append("The last 10 minutes, verbatim:")
+        for e in events:
+            said = NO_RECOMMENDATION if e.recommendation is None else e.recommendation
+            lines.append(f"{self._when(e.at, day)} | {name}: {e.action} | you: {said}"
+                         + (f" | score: {self._score(e.score)}" if scores else ""))
+        return "\n".join(lines)
+
+    def _block(self, start: int, end: int, events: list[Interaction], day: int, scores: bool) -> list[str]:
+        recs = [e for e in events if e.recommendation is not None]
+        lines = [f"TIME: {self._when(start, day)} - {self._when(end, day)}",
+                 f"Number of recommendations: {len(recs)}",
+                 f"actions: {'; '.join(dict.fromkeys(e.action for e in events))}"]
+        if recs:
+            shown = [f'"{e.recommendation}"' + (f" (score {self._score(e.score)})" if scores else "")
+                     for e in recs[-MAX_LISTED:]]
+            more = f" and {len(recs) - MAX_LISTED} earlier" if len(recs) > MAX_LISTED else ""
+            lines.append(f"your recommendations: {'; '.join(shown)}{more}")
+        if scores:
+            quiet = [e.score for e in events if e.recommendation is None and e.score is not None]
+            if quiet:
+                lines.append(f"times you said nothing: {len(events) - len(recs)}, "
+                             f"average score {sum(quiet) / len(quiet):.1f}/4")
+        return lines
+
+    def _spans(self, edge: int) -> list[tuple[int, int]]:
+        """Four 1-hour then one 4-hour span back from ``edge``, oldest first."""
+        hour = self._ticks(60)
+        spans = [(edge - (i + 1) * hour, edge - i * hour) for i in range(HOUR_BLOCKS)]
+        far = edge - HOUR_BLOCKS * hour
+        spans += [(far - (i + 1) * 4 * hour, far - i * 4 * hour) for i in range(FOUR_HOUR_BLOCKS)]
+        return [(max(0, s), e) for s, e in reversed(spans) if e > 0]
+
+    def _forget(self, now: int) -> None:
+        """Drop events no later rendering can show (older than the oldest span and than today's start)."""
+        reach = self._ticks(RECENT_MINUTES) + (HOUR_BLOCKS + 4 * FOUR_HOUR_BLOCKS) * self._ticks(60)
+        horizon = min(now - reach, now - now % self.clock.ticks_per_day)
+        k = bisect_left(self._ats, horizon)
+        if k:
+            del self.events[:k], self._ats[:k]
+            del self._rec_ats[:bisect_left(self._rec_ats, horizon)]
+
+    def _ticks(self, minutes: float) -> int:
+        return round(minutes * 60 / self.clock.tick_seconds)
+
+    def _at(self, day: int, tick: int) -> int:
+        return (day - 1) * self.clock.ticks_per_day + tick
+
+    def _when(self, at: int, day: int) -> str:
+        """hh:mm, prefixed with "yesterday" or the day for earlier days."""
+        at_day, tick = divmod(at, self.clock.ticks_per_day)
+        minutes = tick * self.clock.tick_seconds // 60
+        hhmm = f"{minutes // 60:02d}:{minutes % 60:02d}"
+        ago = day - 1 - at_day
+        return hhmm if ago <= 0 else f"yesterday {hhmm}" if ago == 1 else f"day {at_day + 1} {hhmm}"
+
+    @staticmethod
+    def _score(score: int | None) -> str:
+        return "n/a" if score is None else f"{score}/4"
+
+
+class LLMPolicy(Policy):
+    """An LLM assistant; see the module docstring for memory, prompts and the output format."""
+
+    def __init__(self, cfg: AssistantConfig, seed: int, engine: Engine, clock: Clock, memory_mode: str = "ar",
+                 temperature: float = 0.9, max_tokens: int = 96):
+        """
+        Args:
+            cfg: the arm's settings (``n_candidates`` is used).
+            seed: kept for the interface; sampling happens in the engine.
+            engine: the model that plays the assistant.
+            clock: tick length and calendar.
+            memory_mode: ``no_memory`` | ``ar`` | ``ars`` (see the module docstring).
+            temperature: sampling temperature of every candidate.
+            max_tokens: cap on each output; an output that reaches it counts as cut off.
+
+        Raises:
+            ValueError: unknown ``memory_mode``.
+        """
+        super().__init__(cfg, seed)
+        if memory_mode not in MEMORY_MODES:
+            raise ValueError(f"memory_mode={memory_mode!r} is not valid; expected one of {list(MEMORY_MODES)}")
+        self.engine = engine
+        self.model = engine.model
+        self.clock = clock
+        self.memory_mode = memory_mode
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        #: persona_id -> that persona's memory.
+        self.memories: dict[int, AssistantMemory] = {}
+        self._templates = {name: load_template(name) for name in (
+            "chat_system", "chat_user", "base_fewshot", "memory_section", "score_note")}
+
+    def decide_batch(self, observations: list[Observation]) -> list[list[Candidate]]:
+        """``n_candidates`` sampled candidates per observation, all from one ``generate`` call."""
+        n = self.cfg.n_candidates
+        requests = [self.request(obs) for obs in observations for _ in range(n)]
+        gens = self.engine.generate(requests)
+        if len(gens) != len(requests):
+            raise RuntimeError(f"engine returned {len(gens)} generations for {len(requests)} requests")
+        candidates = [self._candidate(gen) for gen in gens]
+        return [candidates[i * n:(i + 1) * n] for i in range(len(observations))]
+
+    def observe(self, persona_id: int, day: int, tick: int, action: str, recommendation: str | None,
+                score_total: int | None) -> None:
+        """Remember the delivered decision of (persona, day, tick) and its total score.
+
+        Args:
+            persona_id: whose interaction it was.
+            day: 1-based day.
+            tick: tick of the day.
+            action: the user's action description at that tick.
+            recommendation: the delivered text, None for "No Recommendation".
+            score_total: the judge's total (0-4), None if the judge failed; shown only in ``ars`` mode.
+
+        Raises:
+            ValueError: (day, tick) is before the persona's last observed one.
+        """
+        memory = self.memories.setdefault(persona_id, AssistantMemory(self.clock))
+        memory.add(day, tick, action, recommendation, score_total)
+
+    def request(self, obs: Observation) -> GenerationRequest:
+        """The generation request of one candidate for ``obs``."""
+        t = self._templates
+        name = obs.persona.name
+        fields = {
+            "name": name,
+            "now": self.clock.datetime_of(obs.day, obs.tick).strftime("%A %H:%M"),
+            "action": f"{obs.action.description} ({obs.action.location})",
+            "memory_section": self._memory_section(obs),
+        }
+        if self.engine.has_chat_template:
+            messages = [{"role": "system", "content": t["chat_system"].substitute(name=name)},
+                        {"role": "user", "content": t["chat_user"].substitute(fields)}]
+            return GenerationRequest(messages, self.max_tokens, self.temperature)
+        return GenerationRequest(t["base_fewshot"].substitute(fields), self.max_tokens, self.temperature,
+                                 stop=("\n",))
+
+    def _memory_section(self, obs: Observation) -> str:
+        if self.memory_mode == "no_memory":
+            return ""
+        memory = self.memories.get(obs.persona.persona_id) or AssistantMemory(self.clock)
+        scores = self.memory_mode == "ars"
+        name = obs.persona.name
+        section = self._templates["memory_section"].substitute(
+            name=name, memory=memory.render(obs.day, obs.tick, name, scores),
+            score_note=self._templates["score_note"].substitute(name=name) + "\n" if scores else "")
+        return section + "\n\n"
+
+    def _candidate(self, gen: Generation) -> Candidate:
+        try:
+            if gen.error is not None:
+                raise FormatError(f"engine error: {gen.error}")
+            text = parse_recommendation(gen.text, truncated=gen.completion_tokens >= self.max_tokens)
+            return Candidate(text, gen.prompt_tokens, gen.completion_tokens)
+        except FormatError as e:
+            return Candidate(None, gen.prompt_tokens, gen.completion_tokens, format_error=str(e))

@@ -1,0 +1,170 @@
+"""Importer of the original ProPerSim personas: verbatim texts, derived fields, coverage and input errors."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from propersim.personas.importer import (
+    COVERAGE_FIELDS, FALLBACK_FREQUENCY, import_propersim, parse_big_five, parse_chronotype, parse_occupation,
+)
+from propersim.personas.schema import LEVELS, Frequency, PersonaFileError
+
+SRC = Path(__file__).resolve().parents[3] / "shared/reference/propersim/personas_32.jsonl"
+
+
+@pytest.fixture(scope="module")
+def raw():
+    if not SRC.is_file():
+        pytest.skip(f"original ProPerSim personas not found at {SRC} (the reference data lives in ../shared next to "
+                    "the repository)")
+    return [json.loads(line) for line in SRC.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def imported(raw):
+    return import_propersim(SRC)
+
+
+def test_imports_all_32(imported):
+    personas, _ = imported
+    assert [p.persona_id for p in personas] == list(range(1, 33))
+    assert {tuple(p.big_five.values()) for p in personas} == set(itertools.product(LEVELS, repeat=5))
+
+
+def test_texts_are_kept_verbatim(raw, imported):
+    personas, _ = imported
+    for d, p in zip(raw, personas):
+        assert p.rubric.personal_preference == d["criteria"]["Personal_Preference"]
+        assert p.rubric.timing == d["criteria"]["Timing"]
+        assert p.rubric.frequency == d["criteria"]["Frequency"]
+        assert p.rubric.communication_safety == d["criteria"]["Communication_&_Safety"]
+        for key in ("name", "age", "background", "current_interests", "lifestyle", "daily_plan_req",
+                    "long_term_goals", "living_area"):
+            assert getattr(p, key) == d[key]
+        assert p.extra["big_five_personality_traits"] == d["big_five_personality_traits"]
+
+
+def test_coverage_figures(imported):
+    personas, coverage = imported
+    assert set(coverage) == set(COVERAGE_FIELDS)
+    for field in ("big_five", "occupation", "frequency", "receptive_hours"):
+        assert coverage[field] == 32, field
+    assert coverage["liked"] >= 28
+    assert coverage["tone"] >= 28
+    assert coverage["chronotype"] >= 24
+    assert coverage["do_not_disturb"] >= 24
+    for field in COVERAGE_FIELDS[1:]:  # coverage counts exactly the personas that needed no fallback
+        assert coverage[field] == sum(field not in p.extra["fallbacks"] for p in personas), field
+
+
+def test_specific_parses(imported):
+    personas, _ = imported
+    p1, p3, p10 = personas[0], personas[2], personas[9]
+    assert "about twice every 2 to 3 hours" in p1.rubric.frequency
+    assert p1.preferences.frequency == Frequency(max_per_window=2, window_hours=3.0, max_per_day=11, max_gap_hours=3.0)
+    assert p1.preferences.receptive_hours == ((10.0, 12.0), (13.0, 17.0))  # late morning, afternoon
+    assert {"eating", "journaling"} <= set(p1.preferences.do_not_disturb)  # breakfast routine, evening journaling
+    assert p1.preferences.tone == "casual"
+    assert "between 6:00 and 9:00 AM" in p3.rubric.timing and "after 9:00 PM" in p3.rubric.timing
+    assert p3.preferences.receptive_hours == ((6.0, 9.0), (21.0, 24.0))
+    assert p3.preferences.frequency == Frequency(1, 4.0, 5, 6.0)  # four to five a day, every 3 to 4 hours
+    assert p10.preferences.frequency == Frequency(1, 4.0, 3, 6.0)  # once every 4 hours, no more than three a day
+    assert p10.preferences.receptive_hours == ((6.0, 8.0), (15.0, 18.0))
+
+
+def test_derived_occupation_and_chronotype(imported):
+    personas, _ = imported
+    by_id = {p.persona_id: p for p in personas}
+    assert by_id[7].occupation == "independent researcher"
+    assert by_id[10].occupation == "freelance writer"
+    assert by_id[13].occupation == "tech entrepreneur and AI researcher"
+    assert by_id[18].occupation == "retired accountant"
+    assert by_id[27].occupation == "customer support representative"
+    assert (by_id[12].chronotype, by_id[12].extra["wake_hour"]) == ("early", 5.0)
+    assert (by_id[27].chronotype, by_id[27].extra["wake_hour"]) == ("late", 11.0)
+    assert by_id[17].chronotype == "late"  # "Sleeps in"
+    assert by_id[1].chronotype == "intermediate" and "chronotype" in by_id[1].extra["fallbacks"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Former environmental scientist, now a freelance writer focusing on sustainability.", "freelance writer"),
+    ("Former accountant, now retired and focused on a well-structured home life.", "retired accountant"),
+    ("Works from home as a freelance customer service representative, often frustrated.",
+     "freelance customer service representative"),
+    ("Remote IT technician, prefers a structured environment.", "remote IT technician"),
+])
+def test_parse_occupation(text, expected):
+    assert parse_occupation(text) == expected
+
+
+def test_parse_chronotype_and_big_five():
+    assert parse_chronotype("John typically 1) Wakes up at 9:30am.") == "late"
+    assert parse_chronotype("1) Starts the day with espresso at 6am.") == "early"
+    assert parse_chronotype("Starts the day with coffee.") is None
+    assert parse_big_five("High in Extraversion, Low in Agreeableness, High in Conscientiousness, "
+                          "Low in Openness to Experience, High in Neuroticism") == {
+        "extraversion": "high", "agreeableness": "low", "conscientiousness": "high", "openness": "low",
+        "neuroticism": "high"}
+    assert parse_big_five("High in Extraversion, Low in Agreeableness") is None
+
+
+def _original_record(**overrides) -> dict:
+    d = {
+        "persona_id": 1, "name": "John Lin", "age": 40,
+        "big_five_personality_traits": "High in Extraversion, High in Agreeableness, Low in Conscientiousness, "
+                                       "High in Openness to Experience, Low in Neuroticism",
+        "background": "Gardener with a love for roses.", "current_interests": "John Lin enjoys 1) Pruning roses.",
+        "lifestyle": "John Lin typically 1) Wakes up at 8am.", "daily_plan_req": "1) Water the garden.",
+        "long_term_goals": "A rose garden.", "living_area": "the Ville:Lin family's house",
+        "criteria": {"Personal_Preference": "Whatever suits the moment.", "Timing": "Whenever.",
+                     "Frequency": "Not too often.", "Communication_&_Safety": "Be nice."},
+    }
+    d.update(overrides)
+    return d
+
+
+def _write(tmp_path: Path, lines: list) -> Path:
+    path = tmp_path / "orig.jsonl"
+    path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines), encoding="utf-8")
+    return path
+
+
+def test_fallbacks_are_used_and_not_counted(tmp_path):
+    personas, coverage = import_propersim(_write(tmp_path, [_original_record()]))
+    p = personas[0]
+    assert p.preferences.frequency == FALLBACK_FREQUENCY
+    assert p.preferences.receptive_hours == ((7.5, 22.5),)  # the intermediate waking day
+    assert [t.topic for t in p.preferences.liked] == ["gardening"]  # from current_interests
+    assert coverage["frequency"] == coverage["receptive_hours"] == coverage["liked"] == 0
+    assert coverage["big_five"] == coverage["occupation"] == coverage["chronotype"] == 1
+    assert {"frequency", "receptive_hours", "liked", "tone"} <= set(p.extra["fallbacks"])
+
+
+def test_missing_criteria_field_names_line_and_field(tmp_path):
+    bad = _original_record(persona_id=2)
+    del bad["criteria"]["Timing"]
+    with pytest.raises(PersonaFileError, match=r"orig\.jsonl:2 \(persona_id 2\): missing field 'criteria\.Timing'"):
+        import_propersim(_write(tmp_path, [_original_record(), bad]))
+
+
+@pytest.mark.parametrize(("line", "pattern"), [
+    ("{oops", r"orig\.jsonl:1: not valid JSON"),
+    ("[1, 2]", r"orig\.jsonl:1: expected a JSON object, got list"),
+    (json.dumps(_original_record(age="forty")), r"orig\.jsonl:1 .*field 'age' must be int, got 'forty'"),
+    (json.dumps(_original_record(big_five_personality_traits="Very nice")),
+     r"orig\.jsonl:1 .*field 'big_five_personality_traits' is 'Very nice'"),
+])
+def test_bad_input_is_reported_with_its_line(tmp_path, line, pattern):
+    with pytest.raises(PersonaFileError, match=pattern):
+        import_propersim(_write(tmp_path, [line]))
+
+
+def test_duplicate_id_and_missing_file(tmp_path):
+    with pytest.raises(PersonaFileError, match=r"orig\.jsonl:2: persona_id 1 appears twice"):
+        import_propersim(_write(tmp_path, [_original_record(), _original_record()]))
+    with pytest.raises(FileNotFoundError, match="ProPerSim persona file not found"):
+        import_propersim(tmp_path / "absent.jsonl")
