@@ -121,7 +121,7 @@ def _cmd_personas_import(args) -> int:
 
     personas, coverage = import_propersim(args.src)
     dump_personas(personas, args.out)
-    print(f"imported {len(personas)} personas to {args.out}; parsed from the rubric texts:")
+    print(f"imported {len(personas)} personas to {args.out}; fields parsed (not defaulted) per persona:")
     for name, n in coverage.items():
         print(f"  {name:>20}: {n}/{len(personas)}")
     return 0

@@ -55,24 +55,31 @@ class WorldConfig:
                       choices=("procedural", "replay", "llm"))
     trace_dir: str = _f("../shared/reference/propersim/traces",
                         "Directory of persona_NN_day1.jsonl traces for planner=replay.")
+    planner_engine: Optional[str] = _f(None, "Name of the engine (in `engines`) used by planner=llm.")
+    retries: int = _f(2, "planner=llm: re-asks of an invalid plan before the procedural fallback.", min=0)
 
 
 @dataclass
 class UserConfig:
     judge: str = _f("oracle", "Judge of each decision: oracle (rule-based) | llm.", choices=("oracle", "llm"))
     judge_engine: Optional[str] = _f(None, "Name of the engine (in `engines`) used by judge=llm.")
+    judge_retries: int = _f(2, "judge=llm: re-asks of an unparsable answer before a recorded failure.", min=0)
     noise: float = _f(0.0, "Probability of flipping each criterion's 0/1 score (feedback noise).", min=0.0, max=1.0)
 
 
 @dataclass
 class AssistantConfig:
-    policy: str = _f("scheduled", "Policy: never | always | random | scheduled.",
-                     choices=("never", "always", "random", "scheduled"))
+    policy: str = _f("scheduled", "Policy: never | always | random | scheduled (baselines) | llm.",
+                     choices=("never", "always", "random", "scheduled", "llm"))
     n_candidates: int = _f(2, "Candidates sampled and judged per tick; one is delivered.", min=1, max=8)
     p: float = _f(0.1, "policy=random: probability of recommending at a tick.", min=0.0, max=1.0)
     every_ticks: int = _f(24, "policy=scheduled: recommend every k awake ticks.", min=1)
-    memory: str = _f("AS", "Assistant memory level: A | AS | ASC | ASCR (action, suggestion, score, reason).",
+    memory: str = _f("AS", "Retrieval memory level: A | AS | ASC | ASCR (action, suggestion, score, reason).",
                      choices=("A", "AS", "ASC", "ASCR"))
+    memory_mode: str = _f("ar", "policy=llm day-summary memory: no_memory | ar (actions, recommendations) | "
+                          "ars (plus scores).", choices=("no_memory", "ar", "ars"))
+    temperature: float = _f(0.9, "policy=llm: sampling temperature of the candidates.", min=0.0)
+    max_tokens: int = _f(96, "policy=llm: cap on tokens per candidate.", min=1)
     retrieval_top_k: int = _f(5, "Past interactions retrieved into the prompt.", min=0)
     engine: Optional[str] = _f(None, "Name of the engine serving an LLM policy.")
 

@@ -53,6 +53,10 @@ class Policy(ABC):
     def decide_batch(self, observations: list[Observation]) -> list[list[Candidate]]:
         """``n_candidates`` candidates for each observation, in order."""
 
+    def observe(self, persona_id: int, day: int, tick: int, action: str, recommendation: str | None,
+                score_total: int | None) -> None:
+        """The delivered decision and its score, for policies with memory (baselines have none)."""
+
 
 class NeverPolicy(Policy):
     """Always "No Recommendation"."""

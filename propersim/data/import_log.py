@@ -139,7 +139,7 @@ def import_propersim_log(src: str | Path, run_id: str = IMPORTED, persona_id: in
                 schema.SCORE_TOTAL: total,
                 schema.REASONS: None if record["reason"] is None else json.dumps({"joined": record["reason"].strip()}),
                 schema.JUDGE: IMPORTED,
-                schema.JUDGE_ERROR: JUDGE_ERROR_MISSING if total is None else None,
+                schema.JUDGE_ERROR: JUDGE_ERROR_MISSING if total is None else None, schema.ASSISTANT_ERROR: None,
                 schema.POLICY_VERSION: 0, schema.ASSISTANT_MODEL: IMPORTED,
                 schema.PROMPT_TOKENS: 0, schema.COMPLETION_TOKENS: 0,
             }

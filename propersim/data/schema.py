@@ -26,6 +26,7 @@ SCORE_TOTAL = "score_total"
 REASONS = "reasons"
 JUDGE = "judge"
 JUDGE_ERROR = "judge_error"
+ASSISTANT_ERROR = "assistant_error"
 POLICY_VERSION = "policy_version"
 ASSISTANT_MODEL = "assistant_model"
 PROMPT_TOKENS = "prompt_tokens"
@@ -62,6 +63,8 @@ INTERACTIONS = pa.schema([
     pa.field(REASONS, pa.string()),
     pa.field(JUDGE, pa.string(), nullable=False),
     pa.field(JUDGE_ERROR, pa.string()),
+    # Set when the assistant's output broke the format and the candidate fell back to abstaining.
+    pa.field(ASSISTANT_ERROR, pa.string()),
     pa.field(POLICY_VERSION, pa.int32(), nullable=False),
     pa.field(ASSISTANT_MODEL, pa.string(), nullable=False),
     pa.field(PROMPT_TOKENS, pa.int32(), nullable=False),

@@ -36,6 +36,7 @@ class VLLMEngine(Engine):
         self._llm = LLM(model=str(model_path), dtype=dtype, max_model_len=max_model_len, seed=seed,
                         enforce_eager=True, **extra)
         self._tokenizer = self._llm.get_tokenizer()
+        self._max_model_len = max_model_len
 
     @property
     def has_chat_template(self) -> bool:
@@ -56,16 +57,28 @@ class VLLMEngine(Engine):
         if not requests:
             return []
         prompts = [self.render(r) for r in requests]
+        lengths = [len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+        # A prompt the context cannot hold becomes a recorded error for that request, not a failed batch.
+        fits = [n < self._max_model_len for n in lengths]
         params = [SamplingParams(
             max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, stop=list(r.stop) or None,
             structured_outputs=(StructuredOutputsParams(json=r.json_schema, disable_any_whitespace=True)
                                 if r.json_schema else None),
         ) for r in requests]
         start = time.perf_counter()
-        outputs = self._llm.generate(prompts, params, use_tqdm=False)
+        outputs = iter(self._llm.generate([p for p, ok in zip(prompts, fits) if ok],
+                                          [p for p, ok in zip(params, fits) if ok], use_tqdm=False))
         latency = time.perf_counter() - start
-        return [Generation(o.outputs[0].text, len(o.prompt_token_ids), len(o.outputs[0].token_ids), latency)
-                for o in outputs]
+        results = []
+        for n, ok in zip(lengths, fits):
+            if not ok:
+                results.append(Generation("", n, 0, latency, error=f"prompt of {n} tokens exceeds the context "
+                                                                    f"length {self._max_model_len}"))
+                continue
+            o = next(outputs)
+            results.append(Generation(o.outputs[0].text, len(o.prompt_token_ids), len(o.outputs[0].token_ids),
+                                      latency))
+        return results
 
     def close(self) -> None:
         llm, self._llm = self._llm, None

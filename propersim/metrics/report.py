@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from propersim.data.schema import DAY, DELIVERED, PERSONA_ID, RUN_ID, SCORE_TOTAL
+from propersim.data.schema import ASSISTANT_ERROR, DAY, DELIVERED, PERSONA_ID, RUN_ID, SCORE_TOTAL
 from propersim.metrics import plots
 from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary
 
@@ -36,6 +36,8 @@ def run_info(table: pa.Table, tick_seconds: float) -> dict:
         "n_rows": table.num_rows,
         "n_delivered": delivered.num_rows,
         "n_judge_failures": delivered[SCORE_TOTAL].null_count,
+        # every candidate counts: a broken output is a cost even when another candidate was delivered
+        "n_assistant_format_errors": table.num_rows - table[ASSISTANT_ERROR].null_count,
         "n_personas": len(pc.unique(table[PERSONA_ID])),
         "first_day": days["min"].as_py(),
         "last_day": days["max"].as_py(),
@@ -102,6 +104,9 @@ def _html(summary: dict, figures: dict, title: str) -> str:
              f"Runs: {html.escape(', '.join(info['run_ids']))}.</p>",
              f"<p class='{'warn' if failures else ''}'>Judge failures: {failures} "
              "(delivered decisions without a score; counted, left out of every mean).</p>",
+             f"<p class='{'warn' if info['n_assistant_format_errors'] else ''}'>Assistant format errors: "
+             f"{info['n_assistant_format_errors']} (candidates whose output broke the format; recorded as "
+             "abstentions).</p>",
              _images(figures[""])]
     for arm, data in summary["arms"].items():
         extremes = plots.best_worst_personas(summary, arm)

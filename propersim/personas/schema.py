@@ -97,9 +97,7 @@ class Persona:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; the inverse of :func:`persona_from_dict`."""
-        d = asdict(self)
-        d["preferences"]["receptive_hours"] = [list(w) for w in self.preferences.receptive_hours]
-        return d
+        return json.loads(json.dumps(asdict(self)))  # tuples become lists, as in a JSONL file
 
 
 def _require(d: dict, key: str, typ: type | tuple[type, ...], where: str) -> Any:

@@ -51,7 +51,10 @@ class PersonaGroup:
 
     def run_day(self, day: int) -> pa.Table:
         """Simulate 1-based ``day`` for every persona and arm; one row per rated candidate."""
-        plans: list[DayPlan] = [self.planner.plan_day(p, day) for p in self.personas]
+        if hasattr(self.planner, "plan_days"):  # LLM planners batch all personas' prompts
+            plans: list[DayPlan] = self.planner.plan_days(self.personas, day)
+        else:
+            plans = [self.planner.plan_day(p, day) for p in self.personas]
         wake = [next((t for t, a in enumerate(plan.tick_actions) if a is not None), 0) for plan in plans]
         memories = {(arm.name, i): EvaluativeMemory(self.clock.tick_seconds)
                     for arm in self.arms for i in range(len(self.personas))}
@@ -72,21 +75,25 @@ class PersonaGroup:
                             for i, o, cands in zip(live, obs, candidates) for k, c in enumerate(cands)]
                 verdicts = iter(self.judge.judge_batch(requests))
                 for i, o, cands in zip(live, obs, candidates):
-                    for k, cand in enumerate(cands):
-                        rows.append(self._row(arm, o, k, cand, next(verdicts), day_start + tick * self.clock.tick_seconds))
+                    judged = [next(verdicts) for _ in cands]
+                    for k, (cand, verdict) in enumerate(zip(cands, judged)):
+                        rows.append(self._row(arm, o, k, cand, verdict, day_start + tick * self.clock.tick_seconds))
                     delivered = cands[arm.deliver]
                     memories[arm.name, i].add(tick, o.action.description, delivered.text)
+                    arm.policy.observe(o.persona.persona_id, day, tick, o.action.description, delivered.text,
+                                       judged[arm.deliver].total)
             for i in live:
                 awake_count[i] += 1
         return S.rows_to_table(rows)
 
     def _row(self, arm, obs, k, cand, verdict, sim_time) -> tuple:
-        """One row in :data:`schema.COLUMNS` order."""
+        """One row in :data:`schema.COLUMNS` order; tokens are the candidate's plus the judge's on it."""
         pref, over, under, timing, comm = verdict.scores
         return (
             self.run_id, arm.name, obs.persona.persona_id, obs.day, obs.tick, sim_time, obs.action.description,
             obs.action.location, k, k == arm.deliver, cand.text if cand.text is not None else NO_RECOMMENDATION,
             cand.text is not None, pref, over, under, verdict.frequency, timing, comm, verdict.total,
             _reasons_json(verdict.reasons) if verdict.error is None else None, self.judge.name, verdict.error,
-            0, arm.policy.model, cand.prompt_tokens, cand.completion_tokens,
+            cand.format_error, 0, arm.policy.model, cand.prompt_tokens + verdict.prompt_tokens,
+            cand.completion_tokens + verdict.completion_tokens,
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
@@ -37,12 +39,53 @@ def select_personas(cfg: ExperimentConfig, config_path: str | Path | None = None
     return personas
 
 
-def make_judge(cfg: ExperimentConfig) -> Judge:
+class EnginePool:
+    """The run's LLM engines, built on first use by name and shared by every role that names them."""
+
+    def __init__(self, cfg: ExperimentConfig, shared: dict | None = None):
+        """``shared``: engines built elsewhere (name -> Engine) to use as they are; the pool never closes them."""
+        self._cfg = cfg
+        self._engines: dict = dict(shared or {})
+        self._owned: set[str] = set()
+
+    def get(self, name: str | None, role: str):
+        """The engine ``name`` for ``role`` (a config key, named in errors).
+
+        Raises:
+            ValueError: no name given, or the name is not in ``engines``.
+        """
+        if name is None:
+            raise ValueError(f"{role} is not set; name one of the engines: {sorted(self._cfg.engines) or 'none defined'}")
+        if name not in self._cfg.engines:
+            raise ValueError(f"{role}={name!r} is not in `engines` (defined: {sorted(self._cfg.engines)})")
+        if name not in self._engines:
+            from propersim.llm import make_engine
+            self._engines[name] = make_engine(self._cfg.engines[name], self._cfg.run.seed)
+            self._owned.add(name)
+        return self._engines[name]
+
+    def close(self) -> None:
+        for name in self._owned:
+            self._engines.pop(name).close()
+        self._owned.clear()
+
+
+def make_judge(cfg: ExperimentConfig, engines: EnginePool, clock: Clock) -> Judge:
     """The judge named by ``user.judge``."""
     if cfg.user.judge == "oracle":
         from propersim.user.oracle import OracleJudge
         return OracleJudge(cfg.sim.tick_seconds, cfg.user.noise, cfg.run.seed)
-    raise ValueError("user.judge=llm needs the LLM layer, which is not available yet; use user.judge=oracle")
+    from propersim.user.llm_judge import LLMJudge
+    return LLMJudge(engines.get(cfg.user.judge_engine, "user.judge_engine"), clock, retries=cfg.user.judge_retries)
+
+
+def make_arm_policy(name: str, acfg, cfg: ExperimentConfig, engines: EnginePool, clock: Clock):
+    """The policy of arm ``name``: a baseline, or an LLM assistant on its engine."""
+    if acfg.policy != "llm":
+        return make_policy(acfg, cfg.run.seed)
+    from propersim.assistant.llm_policy import LLMPolicy
+    engine = engines.get(acfg.engine, f"arms.{name}.engine" if cfg.arms else "assistant.engine")
+    return LLMPolicy(acfg, cfg.run.seed, engine, clock, acfg.memory_mode, acfg.temperature, acfg.max_tokens)
 
 
 def run_id_of(cfg: ExperimentConfig) -> str:
@@ -50,13 +93,17 @@ def run_id_of(cfg: ExperimentConfig) -> str:
     return f"{cfg.run.name}-{hashlib.sha256(to_yaml(cfg).encode()).hexdigest()[:8]}"
 
 
-def build_group(cfg: ExperimentConfig, personas: list[Persona], config_path=None) -> PersonaGroup:
-    """A PersonaGroup with the run's planner, judge and arms."""
+def build_group(cfg: ExperimentConfig, personas: list[Persona], config_path=None,
+                engines: EnginePool | None = None) -> PersonaGroup:
+    """A PersonaGroup with the run's planner, judge and arms (LLM roles take their engines from ``engines``)."""
+    engines = engines or EnginePool(cfg)
     clock = Clock(cfg.sim.tick_seconds, Clock.parse_date(cfg.sim.start_date))
     trace_dir = resolve_path(cfg.world.trace_dir, config_path)
-    planner = make_planner(cfg.world.planner, clock, cfg.run.seed, trace_dir)
-    arms = [Arm(name, make_policy(acfg, cfg.run.seed)) for name, acfg in cfg.arm_configs().items()]
-    return PersonaGroup(personas, arms, planner, make_judge(cfg), clock, run_id_of(cfg))
+    planner_engine = engines.get(cfg.world.planner_engine, "world.planner_engine") if cfg.world.planner == "llm" \
+        else None
+    planner = make_planner(cfg.world.planner, clock, cfg.run.seed, trace_dir, planner_engine, cfg.world.retries)
+    arms = [Arm(name, make_arm_policy(name, acfg, cfg, engines, clock)) for name, acfg in cfg.arm_configs().items()]
+    return PersonaGroup(personas, arms, planner, make_judge(cfg, engines, clock), clock, run_id_of(cfg))
 
 
 def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
@@ -89,12 +136,24 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         warnings.warn(f"trainer.method={cfg.trainer.method}: the learning loop is not available yet; "
                       "the arms run without training", stacklevel=2)
     personas = select_personas(cfg, config_path)
-    group = build_group(cfg, personas, config_path)
-    prepare_run_dir(run_dir, overwrite)
-    (run_dir / "config.yaml").write_text(to_yaml(cfg))
-    writer = ShardWriter(run_dir)
-    bar = tqdm(range(1, cfg.sim.days + 1), desc="simulated days", unit="day", disable=not progress)
-    for day in bar:
-        bar.set_postfix_str(f"day {day}/{cfg.sim.days}, {len(personas)} personas x {len(group.arms)} arms")
-        writer.write(group.run_day(day), day, "part-00000")
+    engines = EnginePool(cfg)
+    try:
+        group = build_group(cfg, personas, config_path, engines)
+        prepare_run_dir(run_dir, overwrite)
+        (run_dir / "config.yaml").write_text(to_yaml(cfg))
+        writer = ShardWriter(run_dir)
+        bar = tqdm(range(1, cfg.sim.days + 1), desc="simulated days", unit="day", disable=not progress)
+        for day in bar:
+            bar.set_postfix_str(f"day {day}/{cfg.sim.days}, {len(personas)} personas x {len(group.arms)} arms")
+            writer.write(group.run_day(day), day, "part-00000")
+            _write_planner_failures(run_dir, group.planner)
+    finally:
+        engines.close()
     return write_report(run_dir, read_interactions(run_dir), personas, cfg.sim.tick_seconds)
+
+
+def _write_planner_failures(run_dir: Path, planner) -> None:
+    """LLM plans that fell back to the procedural planner, as ``RUN_DIR/planner_failures.json``."""
+    failures = getattr(planner, "failures", None)
+    if failures:
+        (run_dir / "planner_failures.json").write_text(json.dumps([asdict(f) for f in failures], indent=1))

@@ -6,11 +6,12 @@ from propersim.world.clock import Clock
 from propersim.world.plans import Action, DayPlan, Planner
 
 
-def make_planner(kind: str, clock: Clock, seed: int, trace_dir: str | None = None) -> Planner:
-    """The planner named by ``world.planner``.
+def make_planner(kind: str, clock: Clock, seed: int, trace_dir: str | None = None, engine=None,
+                 retries: int = 2) -> Planner:
+    """The planner named by ``world.planner`` (``llm`` needs ``engine``).
 
     Raises:
-        ValueError: unknown planner, or ``llm`` (not available yet).
+        ValueError: unknown planner, or ``llm`` without an engine.
     """
     if kind == "procedural":
         from propersim.world.procedural import ProceduralPlanner
@@ -19,8 +20,10 @@ def make_planner(kind: str, clock: Clock, seed: int, trace_dir: str | None = Non
         from propersim.world.replay import ReplayPlanner
         return ReplayPlanner(clock, seed, trace_dir)
     if kind == "llm":
-        raise ValueError("world.planner=llm needs the LLM layer, which is not available yet; "
-                         "use world.planner=procedural or world.planner=replay")
+        if engine is None:
+            raise ValueError("world.planner=llm needs world.planner_engine naming an engine in `engines`")
+        from propersim.world.llm_planner import LLMPlanner
+        return LLMPlanner(engine, clock, seed, retries=retries)
     raise ValueError(f"world.planner={kind!r} is not valid; expected procedural, replay or llm")
 
 

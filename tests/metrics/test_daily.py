@@ -12,7 +12,7 @@ _DEFAULTS = {
     schema.SIM_TIME: datetime(2025, 2, 13), schema.ACTION: "reading", schema.LOCATION: "kitchen",
     schema.CANDIDATE: 0, schema.DELIVERED: True, schema.RECOMMENDATION: "Try a podcast.",
     schema.IS_RECOMMENDATION: True, **dict.fromkeys(schema.SCORE_COLUMNS), schema.SCORE_TOTAL: None,
-    schema.REASONS: None, schema.JUDGE: "oracle", schema.JUDGE_ERROR: None, schema.POLICY_VERSION: 0,
+    schema.REASONS: None, schema.JUDGE: "oracle", schema.JUDGE_ERROR: None, schema.ASSISTANT_ERROR: None, schema.POLICY_VERSION: 0,
     schema.ASSISTANT_MODEL: "m", schema.PROMPT_TOKENS: 0, schema.COMPLETION_TOKENS: 0,
 }
 

@@ -33,7 +33,8 @@ def make_table(with_criteria=True, failures=1):
                         schema.DELIVERED: True, schema.RECOMMENDATION: "Stretch.", schema.IS_RECOMMENDATION: tick != 3,
                         **{c: (min(score, 1) if with_criteria and not failed else None) for c in schema.SCORE_COLUMNS},
                         schema.SCORE_TOTAL: None if failed else score, schema.REASONS: "{}", schema.JUDGE: "oracle",
-                        schema.JUDGE_ERROR: "parse error" if failed else None, schema.POLICY_VERSION: day - 1,
+                        schema.JUDGE_ERROR: "parse error" if failed else None, schema.ASSISTANT_ERROR: None,
+                        schema.POLICY_VERSION: day - 1,
                         schema.ASSISTANT_MODEL: "m", schema.PROMPT_TOKENS: 10, schema.COMPLETION_TOKENS: 5,
                     }
                     for name, column in cols.items():

@@ -92,8 +92,8 @@ def test_replay_errors(reference, persona, tmp_path):
         make_planner("replay", Clock(), 0, reference / "traces").plan_day(replace(persona, persona_id=99), 1)
 
 
-def test_llm_planner_not_yet():
-    with pytest.raises(ValueError, match="procedural"):
+def test_llm_planner_needs_an_engine():
+    with pytest.raises(ValueError, match="planner_engine"):
         make_planner("llm", Clock(), 0)
 
 
