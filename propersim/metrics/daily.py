@@ -25,7 +25,8 @@ import math
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from propersim.data.schema import (ARM, CRITERIA, DAY, DELIVERED, IS_RECOMMENDATION, PERSONA_ID, SCORE_TOTAL)
+from propersim.data.schema import (ARM, COMPLETION_TOKENS, CRITERIA, DAY, DELIVERED, IS_RECOMMENDATION, PERSONA_ID,
+                                   PROMPT_TOKENS, SCORE_TOTAL)
 
 DEFAULT_TICK_SECONDS = 150
 #: A recommendation scoring at least this total is a successful intervention (paper, Section 6.3).
@@ -138,4 +139,21 @@ def daily_summary(table: pa.Table, tick_seconds: float = DEFAULT_TICK_SECONDS) -
                 kind: split.get((r[ARM], r[DAY], flag), dict.fromkeys(CRITERIA))
                 for kind, flag in (("recommendation", True), ("abstention", False))},
         })
+    for arm, tokens in _tokens(table).items():
+        if arm in arms:
+            arms[arm]["tokens"] = tokens
     return {"arms": {arm: arms[arm] for arm in sorted(arms)}}
+
+
+def _tokens(table: pa.Table) -> dict[str, dict]:
+    """Per arm: prompt and completion tokens over every row (all candidates, assistant and judge calls),
+    and their sum per persona-day."""
+    grouped = table.group_by(ARM).aggregate([(PROMPT_TOKENS, "sum"), (COMPLETION_TOKENS, "sum")])
+    persona_days = table.group_by([ARM, PERSONA_ID, DAY]).aggregate([]).group_by(ARM).aggregate([(DAY, "count")])
+    n_days = dict(zip(persona_days[ARM].to_pylist(), persona_days[f"{DAY}_count"].to_pylist()))
+    out = {}
+    for arm, prompt, completion in zip(grouped[ARM].to_pylist(), grouped[f"{PROMPT_TOKENS}_sum"].to_pylist(),
+                                       grouped[f"{COMPLETION_TOKENS}_sum"].to_pylist()):
+        out[arm] = {"prompt": prompt, "completion": completion,
+                    "per_persona_day": (prompt + completion) / n_days[arm] if n_days.get(arm) else None}
+    return out

@@ -12,7 +12,8 @@ _DEFAULTS = {
     schema.SIM_TIME: datetime(2025, 2, 13), schema.ACTION: "reading", schema.LOCATION: "kitchen",
     schema.CANDIDATE: 0, schema.DELIVERED: True, schema.RECOMMENDATION: "Try a podcast.",
     schema.IS_RECOMMENDATION: True, **dict.fromkeys(schema.SCORE_COLUMNS), schema.SCORE_TOTAL: None,
-    schema.REASONS: None, schema.JUDGE: "oracle", schema.JUDGE_ERROR: None, schema.ASSISTANT_ERROR: None, schema.POLICY_VERSION: 0,
+    schema.REASONS: None, schema.JUDGE: "oracle", schema.JUDGE_ERROR: None, schema.ASSISTANT_ERROR: None,
+    schema.POLICY_VERSION: 0,
     schema.ASSISTANT_MODEL: "m", schema.PROMPT_TOKENS: 0, schema.COMPLETION_TOKENS: 0,
 }
 
@@ -145,3 +146,14 @@ def test_bad_input_raises():
 
 def test_empty_table_gives_no_arms():
     assert daily_summary(table([])) == {"arms": {}}
+
+
+def test_tokens_per_arm_and_persona_day():
+    cols = schema.empty_columns()
+    for pid, day, tok in [(1, 1, 10), (1, 1, 20), (1, 2, 30), (2, 1, 40)]:
+        r = {**_DEFAULTS, schema.SCORE_TOTAL: 2, schema.PERSONA_ID: pid, schema.DAY: day,
+             schema.PROMPT_TOKENS: tok, schema.COMPLETION_TOKENS: 1}
+        for c in schema.COLUMNS:
+            cols[c].append(r[c])
+    tokens = daily_summary(schema.to_table(cols))["arms"]["a"]["tokens"]
+    assert tokens == {"prompt": 100, "completion": 4, "per_persona_day": 104 / 3}
