@@ -1,4 +1,4 @@
-"""The ``propersim`` command line: run, verify, report, import-log and personas."""
+"""The ``propersim`` command line: run, judge-agreement, verify, report, import-log and personas."""
 
 from __future__ import annotations
 
@@ -34,6 +34,23 @@ def _print_summary(summary: dict) -> None:
         first, last = daily[0], daily[-1]
         print(f"  {arm:>12}: mean score day {first['day']} {first['mean_score']:.2f} -> day {last['day']} "
               f"{last['mean_score']:.2f}, recs/hour {last['recs_per_hour']:.2f}")
+
+
+def _cmd_judge_agreement(args) -> int:
+    from propersim.config import load_config
+    from propersim.sim.runner import judge_agreement_run
+
+    report = judge_agreement_run(load_config(args.config, args.overrides), args.config)
+    print(f"{report['n']} decisions rated by both judges ({report['n_failed']} LLM judge failures left out)")
+    print(f"  {'check':>22}  agreement  kappa   oracle=1  llm=1")
+    for check, r in report["checks"].items():
+        fmt = lambda x: "   n/a" if x is None else f"{x:6.3f}"  # noqa: E731
+        print(f"  {check:>22}  {fmt(r['agreement'])}    {fmt(r['kappa'])}  {fmt(r['reference_rate'])}  "
+              f"{fmt(r['other_rate'])}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=2))
+        print(f"written: {args.out}")
+    return 0
 
 
 def _run_config(run_dir: Path):
@@ -137,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run directory (default: <run.out_dir>/<run.name>)")
     p.add_argument("--overwrite", action="store_true", help="replace a run already in the run directory")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("judge-agreement", help="rate the same decisions with the oracle and the LLM judge")
+    p.add_argument("config", help="YAML config with user.judge_engine set")
+    p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. sim.days=1")
+    p.add_argument("--out", help="write the agreement report as JSON here")
+    p.set_defaults(func=_cmd_judge_agreement)
 
     p = sub.add_parser("report", help="(re)compute summary.json and the HTML report of a run")
     p.add_argument("run_dir")

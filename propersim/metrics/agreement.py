@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from propersim.user.judge import CHECKS, Verdict
+from propersim.user.judge import CHECKS, Judge, JudgeRequest, Verdict
+
+
+class PairedJudge(Judge):
+    """Runs a reference judge and another judge on every batch; the reference's verdicts drive the run."""
+
+    def __init__(self, reference: Judge, other: Judge):
+        self.reference, self.other = reference, other
+        self.name = reference.name
+        self.pairs: list[tuple[Verdict, Verdict]] = []
+
+    def judge_batch(self, requests: list[JudgeRequest]) -> list[Verdict]:
+        ref, oth = self.reference.judge_batch(requests), self.other.judge_batch(requests)
+        self.pairs.extend(zip(ref, oth))
+        return ref
 
 
 def cohens_kappa(a: Sequence[int], b: Sequence[int]) -> float | None:

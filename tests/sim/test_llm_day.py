@@ -41,3 +41,18 @@ def test_llm_roles_produce_schema_rows_with_recorded_failures(tiny_engine, perso
     assert len(group.planner.failures) <= 2
     awake = table.filter(pc.equal(table[S.PERSONA_ID], personas[0].persona_id))
     assert awake.num_rows > 0
+
+
+def test_judge_agreement_rates_the_same_decisions_with_both_judges(tiny_engine, personas, monkeypatch):
+    from propersim.sim import runner
+
+    cfg = load_config(None, LLM_RUN[:3] + ["world.planner=procedural", "user.judge_engine=tiny",
+                                           "arms.scheduled.policy=scheduled", "arms.scheduled.every_ticks=3"])
+    monkeypatch.setattr(runner, "EnginePool", lambda c: EnginePool(c, shared={"tiny": tiny_engine}))
+    monkeypatch.setattr(runner, "select_personas", lambda c, p=None: personas[:1])
+    report = runner.judge_agreement_run(cfg, progress=False)
+    assert report["n"] + report["n_failed"] > 10
+    for r in report["checks"].values():
+        assert r["agreement"] is None or 0.0 <= r["agreement"] <= 1.0
+    assert set(report["checks"]) == {"preference", "frequency_over", "frequency_under", "timing",
+                                     "communication_safety"}
