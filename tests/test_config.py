@@ -2,7 +2,7 @@ import pytest
 
 from propersim.config import ConfigError, load_config, to_yaml
 
-REPO_JOBS = ["jobs/quickstart.yaml", "jobs/paper.yaml"]
+REPO_JOBS = ["jobs/quickstart.yaml", "jobs/quickstart_llm.yaml", "jobs/paper.yaml"]
 
 
 @pytest.mark.parametrize("path", REPO_JOBS)
