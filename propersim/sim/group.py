@@ -8,6 +8,7 @@ judge see one batch per tick (what LLM engines need). A day's rows come out as o
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -49,8 +50,11 @@ class PersonaGroup:
         self.clock = clock
         self.run_id = run_id
 
-    def run_day(self, day: int) -> pa.Table:
-        """Simulate 1-based ``day`` for every persona and arm; one row per rated candidate."""
+    def run_day(self, day: int, on_tick: Callable[[int], None] | None = None) -> pa.Table:
+        """Simulate 1-based ``day`` for every persona and arm; one row per rated candidate.
+
+        ``on_tick(tick)`` is called after each tick (progress reporting on long LLM days).
+        """
         if hasattr(self.planner, "plan_days"):  # LLM planners batch all personas' prompts
             plans: list[DayPlan] = self.planner.plan_days(self.personas, day)
         else:
@@ -62,6 +66,8 @@ class PersonaGroup:
         rows: list[tuple] = []
         day_start = self.clock.epoch_of(day, 0)
         for tick in range(self.clock.ticks_per_day):
+            if on_tick is not None:
+                on_tick(tick)
             live = [i for i, plan in enumerate(plans) if plan.tick_actions[tick] is not None]
             if not live:
                 continue

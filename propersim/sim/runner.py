@@ -145,7 +145,9 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         bar = tqdm(range(1, cfg.sim.days + 1), desc="simulated days", unit="day", disable=not progress)
         for day in bar:
             bar.set_postfix_str(f"day {day}/{cfg.sim.days}, {len(personas)} personas x {len(group.arms)} arms")
-            writer.write(group.run_day(day), day, "part-00000")
+            with tqdm(total=group.clock.ticks_per_day, desc=f"day {day} ticks", unit="tick", leave=False,
+                      disable=not progress) as ticks:
+                writer.write(group.run_day(day, on_tick=lambda _: ticks.update()), day, "part-00000")
             _write_planner_failures(run_dir, group.planner)
     finally:
         engines.close()
