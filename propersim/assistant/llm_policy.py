@@ -22,11 +22,11 @@ import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 
 from propersim.assistant.policies import Candidate, Observation, Policy
 from propersim.config import AssistantConfig
 from propersim.llm.engine import Engine, Generation, GenerationRequest
+from propersim.llm.prompts import load_template
 from propersim.personas.vocab import NO_RECOMMENDATION
 from propersim.user.memory import HOUR_BLOCKS, RECENT_MINUTES
 from propersim.world.clock import Clock
@@ -45,15 +45,6 @@ _WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 
 class FormatError(ValueError):
     """A policy output is neither one recommendation nor "No Recommendation"."""
-
-
-def load_template(name: str) -> Template:
-    """An assistant prompt template of :data:`PROMPT_DIR`.
-
-    Raises:
-        FileNotFoundError: no such template.
-    """
-    return Template((PROMPT_DIR / f"{name}.txt").read_text(encoding="utf-8").rstrip("\n"))
 
 
 def parse_recommendation(text: str, truncated: bool = False) -> str | None:
@@ -245,7 +236,7 @@ class LLMPolicy(Policy):
         self.max_tokens = max_tokens
         #: persona_id -> that persona's memory.
         self.memories: dict[int, AssistantMemory] = {}
-        self._templates = {name: load_template(name) for name in (
+        self._templates = {name: load_template(PROMPT_DIR, name) for name in (
             "chat_system", "chat_user", "base_fewshot", "memory_section", "score_note")}
 
     def decide_batch(self, observations: list[Observation]) -> list[list[Candidate]]:

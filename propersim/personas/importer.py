@@ -32,13 +32,13 @@ sensitive_topics   none
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from propersim.personas import rubric_parser
-from propersim.personas.schema import TRAITS, Frequency, Persona, PersonaFileError, persona_from_dict
+from propersim.personas.schema import (TRAITS, Frequency, Persona, PersonaFileError, persona_from_dict,
+                                       read_personas)
 from propersim.personas.vocab import detect_topics
 
 #: Original criteria key -> Rubric field.
@@ -237,26 +237,10 @@ def import_propersim(src_path: str | Path) -> tuple[list[Persona], dict[str, int
         PersonaFileError: a line is not JSON, a field is missing or invalid (the message names the
             line and field), an id repeats, or the file holds no persona.
     """
-    path = Path(src_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"ProPerSim persona file not found: {path}")
-    personas, coverage, seen = [], dict.fromkeys(COVERAGE_FIELDS, 0), set()
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise PersonaFileError(f"{where}: not valid JSON ({e.msg})") from None
-            persona, parsed = import_record(d, where)
-            if persona.persona_id in seen:
-                raise PersonaFileError(f"{where}: persona_id {persona.persona_id} appears twice")
-            seen.add(persona.persona_id)
-            personas.append(persona)
-            for f in parsed:
-                coverage[f] += 1
-    if not personas:
-        raise PersonaFileError(f"{path}: no personas in file")
+    built = read_personas(src_path, import_record, kind="ProPerSim persona")
+    coverage = dict.fromkeys(COVERAGE_FIELDS, 0)
+    for _, parsed in built:
+        for f in parsed:
+            coverage[f] += 1
+    personas = [p for p, _ in built]
     return personas, coverage

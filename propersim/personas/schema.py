@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from propersim.personas.vocab import ACTIVITY_KINDS, TOPICS
 
@@ -198,27 +198,43 @@ def load_personas(path: str | Path) -> list[Persona]:
         FileNotFoundError: the file does not exist.
         PersonaFileError: a line is not JSON, a field is missing or invalid, or an id repeats.
     """
+    return [p for p, _ in read_personas(path, lambda d, where: (persona_from_dict(d, where), None))]
+
+
+def read_personas(path: str | Path, build: Callable[[dict, str], tuple[Persona, Any]],
+                  kind: str = "persona") -> list[tuple[Persona, Any]]:
+    """Build a persona from every non-blank line of a JSONL file, rejecting repeated ids.
+
+    Args:
+        path: the JSONL file.
+        build: ``(record, "path:line") -> (persona, extra)``; raises PersonaFileError on a bad record.
+        kind: what the file holds, for the not-found message.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        PersonaFileError: a line is not JSON, a record is invalid, an id repeats, or there is no persona.
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"persona file not found: {path}")
-    personas, seen = [], set()
+        raise FileNotFoundError(f"{kind} file not found: {path}")
+    built, seen = [], set()
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"
             try:
-                d = json.loads(line)
+                record = json.loads(line)
             except json.JSONDecodeError as e:
                 raise PersonaFileError(f"{where}: not valid JSON ({e.msg})") from None
-            p = persona_from_dict(d, where)
-            if p.persona_id in seen:
-                raise PersonaFileError(f"{where}: persona_id {p.persona_id} appears twice")
-            seen.add(p.persona_id)
-            personas.append(p)
-    if not personas:
+            persona, extra = build(record, where)
+            if persona.persona_id in seen:
+                raise PersonaFileError(f"{where}: persona_id {persona.persona_id} appears twice")
+            seen.add(persona.persona_id)
+            built.append((persona, extra))
+    if not built:
         raise PersonaFileError(f"{path}: no personas in file")
-    return personas
+    return built
 
 
 def dump_personas(personas, path: str | Path) -> None:

@@ -21,9 +21,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from string import Template
 
 from propersim.llm.engine import Engine, GenerationRequest
+from propersim.llm.prompts import load_template
 from propersim.personas.schema import Persona
 from propersim.personas.vocab import NO_RECOMMENDATION
 from propersim.user.judge import CHECKS, Judge, JudgeRequest, Verdict
@@ -59,15 +59,6 @@ _MARKER_RUN = re.compile(r"([<>])\1{2,}")
 
 class ParseError(ValueError):
     """The judge model's output is not a valid ``{"score": 0|1, "reason": ...}`` object."""
-
-
-def load_template(name: str) -> Template:
-    """A judge prompt template of :data:`PROMPT_DIR`.
-
-    Raises:
-        FileNotFoundError: no such template.
-    """
-    return Template((PROMPT_DIR / f"{name}.txt").read_text(encoding="utf-8").rstrip("\n"))
 
 
 def as_data(text: str) -> str:
@@ -137,9 +128,9 @@ class LLMJudge(Judge):
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.retry_temperature = retry_temperature
-        self._frame = load_template("judge")
-        self._card = load_template("persona_card")
-        self._criteria = {check: load_template(check) for check in CHECKS}
+        self._frame = load_template(PROMPT_DIR, "judge")
+        self._card = load_template(PROMPT_DIR, "persona_card")
+        self._criteria = {check: load_template(PROMPT_DIR, check) for check in CHECKS}
 
     def judge_batch(self, requests: list[JudgeRequest]) -> list[Verdict]:
         """One verdict per request; all checks of all requests share each ``generate`` call."""

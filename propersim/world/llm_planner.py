@@ -30,9 +30,9 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 
 from propersim.llm.engine import Engine, Generation, GenerationRequest
+from propersim.llm.prompts import load_template
 from propersim.personas.schema import Persona
 from propersim.world.clock import Clock
 from propersim.world.plans import Action, DayPlan, Planner
@@ -109,15 +109,6 @@ class PlanFailure:
     day: int
     stage: str  # "day_plan" or "decompose"
     error: str
-
-
-def load_template(name: str) -> Template:
-    """A planner prompt template of :data:`PROMPT_DIR`.
-
-    Raises:
-        FileNotFoundError: no such template.
-    """
-    return Template((PROMPT_DIR / f"{name}.txt").read_text(encoding="utf-8").rstrip("\n"))
 
 
 def _load_object(text: str) -> dict:
@@ -286,8 +277,8 @@ class LLMPlanner(Planner):
         self.fallback = ProceduralPlanner(clock, seed)
         #: Persona-days that fell back to the procedural planner, in the order they happened.
         self.failures: list[PlanFailure] = []
-        self._day_plan = load_template("day_plan")
-        self._decompose = load_template("decompose")
+        self._day_plan = load_template(PROMPT_DIR, "day_plan")
+        self._decompose = load_template(PROMPT_DIR, "decompose")
 
     def plan_day(self, persona: Persona, day: int) -> DayPlan:
         return self.plan_days([persona], day)[0]
