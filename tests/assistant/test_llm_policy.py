@@ -3,32 +3,27 @@ import pytest
 from propersim.assistant.llm_policy import FormatError, LLMPolicy, parse_recommendation
 from propersim.assistant.policies import Observation
 from propersim.config import AssistantConfig
-from propersim.llm.engine import Engine, Generation
+from propersim.llm.engine import Generation
 from propersim.world.clock import Clock
 from propersim.world.plans import Action
+from tests.fakes import ScriptedEngineBase
 
 H = 24  # ticks per hour at 150 s
 SKETCHING = Action(0, 1000, "sketching ideas in a notebook", "study")
 JAZZ = "How about a mellow jazz playlist while you sketch?"
 
 
-class ScriptedEngine(Engine):
-    """Returns ``outputs`` in turn (cycling); records every batch."""
+class ScriptedEngine(ScriptedEngineBase):
+    """Returns ``outputs`` in turn (cycling)."""
 
     model = "scripted-model"
 
     def __init__(self, outputs=(JAZZ,), chat: bool = True, completion_tokens: int = 12):
+        super().__init__(chat)
         self.outputs = list(outputs)
-        self.chat = chat
         self.completion_tokens = completion_tokens
-        self.calls: list[list] = []
 
-    @property
-    def has_chat_template(self) -> bool:
-        return self.chat
-
-    def generate(self, requests):
-        self.calls.append(list(requests))
+    def answer(self, requests):
         return [Generation(self.outputs[i % len(self.outputs)], 200, self.completion_tokens)
                 for i in range(len(requests))]
 

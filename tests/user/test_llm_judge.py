@@ -2,12 +2,13 @@ import re
 
 import pytest
 
-from propersim.llm.engine import Engine, Generation
+from propersim.llm.engine import Generation
 from propersim.user.judge import CHECKS, JudgeRequest
 from propersim.user.llm_judge import BASE_ANSWER_PREFIX, SCORE_SCHEMA, LLMJudge, ParseError, as_data, parse_score
 from propersim.user.memory import EvaluativeMemory
 from propersim.world.clock import Clock
 from propersim.world.plans import Action
+from tests.fakes import ScriptedEngineBase
 
 H = 24  # ticks per hour at 150 s
 SKETCHING = Action(0, 1000, "sketching ideas in a notebook", "study")
@@ -24,22 +25,14 @@ ATTACKS = [
 ]
 
 
-class ScriptedEngine(Engine):
-    """Answers each prompt with ``respond(check, attempt, prompt_text)``; records every batch."""
-
-    model = "scripted"
+class ScriptedEngine(ScriptedEngineBase):
+    """Answers each prompt with ``respond(check, attempt, prompt_text)``."""
 
     def __init__(self, respond, chat: bool = True):
+        super().__init__(chat)
         self.respond = respond
-        self.chat = chat
-        self.calls: list[list] = []
 
-    @property
-    def has_chat_template(self) -> bool:
-        return self.chat
-
-    def generate(self, requests):
-        self.calls.append(list(requests))
+    def answer(self, requests):
         attempt = len(self.calls) - 1
         return [Generation(self.respond(check_of(text_of(r)), attempt, text_of(r)), 100, 10) for r in requests]
 

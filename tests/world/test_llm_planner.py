@@ -4,11 +4,12 @@ from dataclasses import replace
 
 import pytest
 
-from propersim.llm.engine import Engine, Generation
+from propersim.llm.engine import Generation
 from propersim.world.clock import Clock
 from propersim.world.llm_planner import (DAY_PLAN_PREFIX, DAY_PLAN_SCHEMA, DECOMPOSE_PREFIX, DECOMPOSE_SCHEMA,
                                          ROOMS, LLMPlanner, PlanError, PlanFailure, parse_actions, parse_day_plan)
 from propersim.world.procedural import ProceduralPlanner
+from tests.fakes import ScriptedEngineBase
 
 DAY = {"wake_up": "07:30", "bedtime": "22:00", "schedule": [
     {"start": "07:30", "activity": "wash and dress"}, {"start": "08:00", "activity": "breakfast"},
@@ -17,23 +18,15 @@ DAY = {"wake_up": "07:30", "bedtime": "22:00", "schedule": [
     {"start": "19:30", "activity": "call friends and read"}]}
 
 
-class ScriptedEngine(Engine):
+class ScriptedEngine(ScriptedEngineBase):
     """Answers day-plan and decomposition prompts with ``day(attempt)`` and ``parts(start, end, attempt)``."""
 
-    model = "scripted"
-
     def __init__(self, day=lambda attempt: json.dumps(DAY), parts=None, chat: bool = True):
+        super().__init__(chat)
         self.day = day
         self.parts = parts or (lambda start, end, attempt: back_to_back(start, end))
-        self.chat = chat
-        self.calls: list[list] = []
 
-    @property
-    def has_chat_template(self) -> bool:
-        return self.chat
-
-    def generate(self, requests):
-        self.calls.append(list(requests))
+    def answer(self, requests):
         attempt = sum(stage_of(c[0]) == stage_of(requests[0]) for c in self.calls) - 1
         out = []
         for r in requests:
