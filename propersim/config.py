@@ -46,6 +46,10 @@ class SimConfig:
                            min=30, max=3600)
     days: int = _f(14, "Number of simulated days.", min=1, max=365)
     start_date: str = _f("2025-02-13", "Calendar date of day 1 (YYYY-MM-DD).")
+    first_hour: float = _f(0.0, "Simulated window of each day starts at this hour (ticks before it are skipped).",
+                           min=0.0, max=24.0)
+    last_hour: float = _f(24.0, "Simulated window of each day ends at this hour (ticks from it on are skipped).",
+                          min=0.0, max=24.0)
     personas: PersonasConfig = field(default_factory=PersonasConfig)
 
 
@@ -221,6 +225,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Ex
         value = getattr(e, "value", None)
         raise ConfigError(f"{key}={value!r}: {str(e).splitlines()[0]}") from None
     _check_values(cfg)
+    if cfg.sim.first_hour >= cfg.sim.last_hour:
+        raise ConfigError(f"sim.first_hour={cfg.sim.first_hour} must be below sim.last_hour={cfg.sim.last_hour}")
     return cfg
 
 

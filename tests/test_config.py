@@ -40,6 +40,7 @@ def test_unknown_key_in_arm():
     ("sim.days=0", "expected >= 1"),
     ("user.noise=1.5", "expected <= 1.0"),
     ("world.planner=magic", "procedural, replay, llm"),
+    ("sim.last_hour=25", "expected <= 24.0"),
 ])
 def test_bad_values_name_key_value_and_expectation(override, needle):
     with pytest.raises(ConfigError, match=None) as e:
@@ -62,3 +63,8 @@ def test_resolved_yaml_round_trips(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(to_yaml(cfg))
     assert load_config(path) == cfg
+
+
+def test_empty_day_window_is_refused():
+    with pytest.raises(ConfigError, match="sim.first_hour=12.0 must be below sim.last_hour=8.0"):
+        load_config("jobs/quickstart.yaml", ["sim.first_hour=12", "sim.last_hour=8"])

@@ -56,8 +56,10 @@ class VLLMEngine(Engine):
 
         if not requests:
             return []
-        prompts = [self.render(r) for r in requests]
-        lengths = [len(self._tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+        # Tokenized once here (a chat template already holds the special tokens) and handed to vLLM as ids.
+        token_ids = [self._tokenizer(self.render(r), add_special_tokens=isinstance(r.prompt, str))["input_ids"]
+                     for r in requests]
+        lengths = [len(ids) for ids in token_ids]
         # A prompt the context cannot hold becomes a recorded error for that request, not a failed batch.
         fits = [n < self._max_model_len for n in lengths]
         params = [SamplingParams(
@@ -66,7 +68,7 @@ class VLLMEngine(Engine):
                                 if r.json_schema else None),
         ) for r in requests]
         start = time.perf_counter()
-        outputs = iter(self._llm.generate([p for p, ok in zip(prompts, fits) if ok],
+        outputs = iter(self._llm.generate([{"prompt_token_ids": ids} for ids, ok in zip(token_ids, fits) if ok],
                                           [p for p, ok in zip(params, fits) if ok], use_tqdm=False))
         latency = time.perf_counter() - start
         results = []

@@ -42,18 +42,20 @@ class PersonaGroup:
     """Steps ``personas`` through days for every arm and returns the rated interactions."""
 
     def __init__(self, personas: list[Persona], arms: list[Arm], planner: Planner, judge: Judge,
-                 clock: Clock, run_id: str):
+                 clock: Clock, run_id: str, hours: tuple[float, float] = (0.0, 24.0)):
+        """``hours``: the simulated window of each day; ticks outside it are skipped."""
         self.personas = personas
         self.arms = arms
         self.planner = planner
         self.judge = judge
         self.clock = clock
         self.run_id = run_id
+        self.ticks = range(clock.tick_of(hours[0]), clock.tick_of(hours[1]))
 
     def run_day(self, day: int, on_tick: Callable[[int], None] | None = None) -> pa.Table:
         """Simulate 1-based ``day`` for every persona and arm; one row per rated candidate.
 
-        ``on_tick(tick)`` is called after each tick (progress reporting on long LLM days).
+        ``on_tick(tick)`` is called before each tick of :attr:`ticks` (progress reporting on long LLM days).
         """
         if hasattr(self.planner, "plan_days"):  # LLM planners batch all personas' prompts
             plans: list[DayPlan] = self.planner.plan_days(self.personas, day)
@@ -62,10 +64,10 @@ class PersonaGroup:
         wake = [next((t for t, a in enumerate(plan.tick_actions) if a is not None), 0) for plan in plans]
         memories = {(arm.name, i): EvaluativeMemory(self.clock.tick_seconds)
                     for arm in self.arms for i in range(len(self.personas))}
-        awake_count = [0] * len(self.personas)
+        awake_count = [sum(a is not None for a in plan.tick_actions[:self.ticks.start]) for plan in plans]
         rows: list[tuple] = []
         day_start = self.clock.epoch_of(day, 0)
-        for tick in range(self.clock.ticks_per_day):
+        for tick in self.ticks:
             if on_tick is not None:
                 on_tick(tick)
             live = [i for i, plan in enumerate(plans) if plan.tick_actions[tick] is not None]

@@ -103,7 +103,8 @@ def build_group(cfg: ExperimentConfig, personas: list[Persona], config_path=None
         else None
     planner = make_planner(cfg.world.planner, clock, cfg.run.seed, trace_dir, planner_engine, cfg.world.retries)
     arms = [Arm(name, make_arm_policy(name, acfg, cfg, engines, clock)) for name, acfg in cfg.arm_configs().items()]
-    return PersonaGroup(personas, arms, planner, make_judge(cfg, engines, clock), clock, run_id_of(cfg))
+    return PersonaGroup(personas, arms, planner, make_judge(cfg, engines, clock), clock, run_id_of(cfg),
+                        (cfg.sim.first_hour, cfg.sim.last_hour))
 
 
 def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
@@ -145,7 +146,7 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         bar = tqdm(range(1, cfg.sim.days + 1), desc="simulated days", unit="day", disable=not progress)
         for day in bar:
             bar.set_postfix_str(f"day {day}/{cfg.sim.days}, {len(personas)} personas x {len(group.arms)} arms")
-            with tqdm(total=group.clock.ticks_per_day, desc=f"day {day} ticks", unit="tick", leave=False,
+            with tqdm(total=len(group.ticks), desc=f"day {day} ticks", unit="tick", leave=False,
                       disable=not progress) as ticks:
                 writer.write(group.run_day(day, on_tick=lambda _: ticks.update()), day, "part-00000")
             _write_planner_failures(run_dir, group.planner)

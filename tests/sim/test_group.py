@@ -41,3 +41,15 @@ def test_baselines_rank_as_expected(personas):
     always = table.filter(pc.equal(table["arm"], "always"))
     # recommending at every tick breaks the too-often check most of the day
     assert pc.mean(always["score_frequency_over"]).as_py() < 0.1
+
+
+def test_day_window_is_the_slice_of_the_full_day(personas):
+    full = build_group(load_config(None, ARMS), personas).run_day(1)
+    window = build_group(load_config(None, ARMS + ["sim.first_hour=9", "sim.last_hour=11"]), personas).run_day(1)
+    assert set(window["tick"].to_pylist()) == set(range(9 * 24, 11 * 24)) & set(full["tick"].to_pylist())
+    in_window = full.filter(pc.and_(pc.greater_equal(full["tick"], 9 * 24), pc.less(full["tick"], 11 * 24)))
+    # the scheduled arm counts awake ticks from waking, not from the window's start
+    assert window.sort_by([("arm", "ascending"), ("persona_id", "ascending"), ("tick", "ascending")]).select(
+        ["arm", "persona_id", "tick", "recommendation", "action"]).equals(
+        in_window.sort_by([("arm", "ascending"), ("persona_id", "ascending"), ("tick", "ascending")]).select(
+            ["arm", "persona_id", "tick", "recommendation", "action"]))
