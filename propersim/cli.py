@@ -18,10 +18,13 @@ def _cmd_run(args) -> int:
     from propersim.config import load_config
     from propersim.sim.runner import run
 
-    cfg = load_config(args.config, args.overrides)
-    run_dir = Path(args.out) if args.out else Path(cfg.run.out_dir) / cfg.run.name
+    overrides = list(args.overrides) + ([f"runtime.address={args.address}"] if args.address else [])
+    cfg = load_config(args.config, overrides)
+    if args.resume and args.out and Path(args.out) != Path(args.resume):
+        raise ValueError(f"--resume {args.resume} and --out {args.out} name different run directories")
+    run_dir = Path(args.resume or args.out or Path(cfg.run.out_dir) / cfg.run.name)
     start = time.perf_counter()
-    summary = run(cfg, run_dir, args.config, overwrite=args.overwrite)
+    summary = run(cfg, run_dir, args.config, overwrite=args.overwrite, resume=bool(args.resume))
     print(f"run finished in {time.perf_counter() - start:.1f} s: {run_dir}")
     _print_summary(summary)
     print(f"report: {run_dir / 'report' / 'index.html'}")
@@ -153,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. sim.days=3")
     p.add_argument("--out", help="run directory (default: <run.out_dir>/<run.name>)")
     p.add_argument("--overwrite", action="store_true", help="replace a run already in the run directory")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last complete day")
+    p.add_argument("--address", help="run on Ray: local (start one here) | auto | ray://host:port "
+                                     "(same as runtime.address=...)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("judge-agreement", help="rate the same decisions with the oracle and the LLM judge")

@@ -36,6 +36,8 @@ class RunConfig:
 @dataclass
 class PersonasConfig:
     file: str = _f("personas/reference32.jsonl", "Persona JSONL file (see `propersim personas`).")
+    generate: Optional[int] = _f(None, "Generate this many personas (seeded by run.seed) instead of reading `file`.",
+                                 min=1)
     count: Optional[int] = _f(None, "Use only the first `count` personas of the file.", min=1)
     ids: Optional[list[int]] = _f(None, "Use only these persona ids (after `count`).")
 
@@ -119,9 +121,19 @@ class TrainerConfig:
 
 @dataclass
 class RuntimeConfig:
-    address: Optional[str] = _f(None, "Ray address (auto | ray://host:port); None runs in this process.")
-    shards: int = _f(1, "PersonaShard actors.", min=1)
-    personas_per_shard: Optional[int] = _f(None, "Cap on personas per shard (None: split evenly).", min=1)
+    address: Optional[str] = _f(None, "Ray: local (start one in this process) | auto | host:port | "
+                                "ray://host:port; None runs everything in this process without Ray.")
+    shards: int = _f(1, "PersonaShard actors (each owns a contiguous slice of the personas).", min=1)
+    personas_per_shard: Optional[int] = _f(None, "If set, as many shards as needed to hold at most this many "
+                                           "personas each (overrides `shards`).", min=1)
+    shard_cpus: float = _f(0.0, "CPUs reserved per PersonaShard actor (0 leaves CPUs to engines and Ray Data).",
+                           min=0.0)
+    max_in_flight: int = _f(64, "Requests one shard keeps in flight per engine replica (backpressure).", min=1)
+    max_shard_restarts: int = _f(3, "Restarts of failed shards per day before the run stops.", min=0)
+    num_cpus: Optional[int] = _f(None, "address=local: CPUs Ray may use (None: all).", min=1)
+    object_store_mb: int = _f(512, "address=local: object store size in MiB.", min=64)
+    runtime_env: Optional[str] = _f(None, "YAML runtime_env for ray:// client connections "
+                                    "(e.g. cluster/runtime_env.yaml).")
 
 
 @dataclass

@@ -47,3 +47,17 @@ def tiny_engine():
     engine = make_engine(EngineConfig(model="tiny-random", dtype="float32", max_model_len=1024), seed=0)
     yield engine
     engine.close()
+
+
+def assert_same_metrics(a: dict, b: dict, rel: float = 1e-9) -> None:
+    """Two summary dicts hold the same metrics (floats up to summation order)."""
+    def flat(node, path=""):
+        if isinstance(node, dict):
+            return {k: v for key, item in node.items() for k, v in flat(item, f"{path}.{key}").items()}
+        if isinstance(node, list):
+            return {k: v for i, item in enumerate(node) for k, v in flat(item, f"{path}[{i}]").items()}
+        return {path: node}
+    fa, fb = flat(a), flat(b)
+    assert fa.keys() == fb.keys()
+    for key, value in fa.items():
+        assert fb[key] == (pytest.approx(value, rel=rel) if isinstance(value, float) else value), key

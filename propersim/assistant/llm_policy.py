@@ -267,6 +267,12 @@ class LLMPolicy(Policy):
         memory = self.memories.setdefault(persona_id, AssistantMemory(self.clock))
         memory.add(day, tick, action, recommendation, score_total)
 
+    def state_dict(self) -> dict:
+        return {"memories": self.memories}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.memories = dict(state["memories"])
+
     def request(self, obs: Observation) -> GenerationRequest:
         """The generation request of one candidate for ``obs``."""
         t = self._templates

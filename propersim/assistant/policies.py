@@ -57,6 +57,13 @@ class Policy(ABC):
                 score_total: int | None) -> None:
         """The delivered decision and its score, for policies with memory (baselines have none)."""
 
+    def state_dict(self) -> dict:
+        """What the policy carries from day to day (checkpointed at day boundaries); baselines carry nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned."""
+
 
 class NeverPolicy(Policy):
     """Always "No Recommendation"."""

@@ -67,11 +67,45 @@ class ShardWriter:
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-        rel = path.relative_to(self.run_dir).as_posix()
-        self._manifest["shards"][rel] = {"rows": table.num_rows, "sha256": _sha256(path)}
-        _atomic_write_bytes(self.run_dir / MANIFEST,
-                            json.dumps(self._manifest, indent=1, sort_keys=True).encode())
+        self._register(path, table.num_rows)
         return path
+
+    def adopt(self, files: list[Path], day: int, dataset: str = INTERACTIONS_DIR) -> list[Path]:
+        """Move Parquet files written elsewhere (e.g. by Ray Data) into ``dataset/day=D/`` as ``part-NNNNN``
+        (renames within one file system are atomic) and record them in the manifest.
+
+        Raises:
+            ValueError: an interactions file does not have the interactions schema.
+        """
+        shard_dir = self.run_dir / dataset / f"day={day}"
+        shard_dir.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for k, src in enumerate(sorted(files)):
+            schema = pq.read_schema(src)
+            if dataset == INTERACTIONS_DIR and not schema.equals(INTERACTIONS):
+                raise ValueError(f"{src} does not match the interactions schema:\n{schema}")
+            path = shard_dir / f"part-{k:05d}.parquet"
+            os.replace(src, path)
+            self._register(path, pq.read_metadata(path).num_rows)
+            paths.append(path)
+        return paths
+
+    def clear_day(self, day: int, dataset: str = INTERACTIONS_DIR) -> None:
+        """Remove a day's shards (a day re-run after a crash starts from nothing)."""
+        prefix = f"{dataset}/day={day}/"
+        for rel in [rel for rel in self._manifest["shards"] if rel.startswith(prefix)]:
+            del self._manifest["shards"][rel]
+        self._save_manifest()
+        for path in (self.run_dir / prefix).glob("*.parquet"):
+            path.unlink()
+
+    def _register(self, path: Path, rows: int) -> None:
+        rel = path.relative_to(self.run_dir).as_posix()
+        self._manifest["shards"][rel] = {"rows": rows, "sha256": _sha256(path)}
+        self._save_manifest()
+
+    def _save_manifest(self) -> None:
+        _atomic_write_bytes(self.run_dir / MANIFEST, json.dumps(self._manifest, indent=1, sort_keys=True).encode())
 
 
 def verify(run_dir: str | Path) -> list[str]:

@@ -21,7 +21,9 @@ def make_engine(cfg, seed: int = 0) -> Engine:
     from propersim.llm.models import resolve_model
     from propersim.llm.vllm_engine import VLLMEngine
 
-    return VLLMEngine(resolve_model(cfg.model), cfg.model, cfg.dtype, cfg.max_model_len, seed)
+    # a replica on a fraction of a GPU takes only that share of its memory
+    extra = {"gpu_memory_utilization": 0.9 * cfg.gpus_per_replica} if 0 < cfg.gpus_per_replica < 1 else {}
+    return VLLMEngine(resolve_model(cfg.model), cfg.model, cfg.dtype, cfg.max_model_len, seed, **extra)
 
 
 __all__ = ["Engine", "Generation", "GenerationRequest", "make_engine"]

@@ -42,15 +42,15 @@ class PersonaGroup:
     """Steps ``personas`` through days for every arm and returns the rated interactions."""
 
     def __init__(self, personas: list[Persona], arms: list[Arm], planner: Planner, judge: Judge,
-                 clock: Clock, run_id: str, hours: tuple[float, float] = (0.0, 24.0)):
-        """``hours``: the simulated window of each day; ticks outside it are skipped."""
+                 clock: Clock, run_id: str, ticks: range | None = None):
+        """``ticks``: the simulated window of each day (default: all of it); ticks outside it are skipped."""
         self.personas = personas
         self.arms = arms
         self.planner = planner
         self.judge = judge
         self.clock = clock
         self.run_id = run_id
-        self.ticks = range(clock.tick_of(hours[0]), clock.tick_of(hours[1]))
+        self.ticks = ticks if ticks is not None else range(clock.ticks_per_day)
 
     def run_day(self, day: int, on_tick: Callable[[int], None] | None = None) -> pa.Table:
         """Simulate 1-based ``day`` for every persona and arm; one row per rated candidate.
@@ -93,6 +93,18 @@ class PersonaGroup:
             for i in live:
                 awake_count[i] += 1
         return S.rows_to_table(rows)
+
+    def state(self) -> dict:
+        """What carries over from one day to the next: the policies' memories and the planner's failures."""
+        return {"policies": {arm.name: arm.policy.state_dict() for arm in self.arms},
+                "planner_failures": list(getattr(self.planner, "failures", []))}
+
+    def load_state(self, state: dict) -> None:
+        """Continue from a :meth:`state` taken at a day boundary."""
+        for arm in self.arms:
+            arm.policy.load_state_dict(state["policies"][arm.name])
+        if hasattr(self.planner, "failures"):
+            self.planner.failures = list(state["planner_failures"])
 
     def _row(self, arm, obs, k, cand, verdict, sim_time) -> tuple:
         """One row in :data:`schema.COLUMNS` order; tokens are the candidate's plus the judge's on it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import time
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -14,6 +15,7 @@ from tqdm import tqdm
 from propersim.assistant.policies import make_policy
 from propersim.config import ExperimentConfig, resolve_path, to_yaml
 from propersim.data.store import INTERACTIONS_DIR, MANIFEST, ShardWriter, read_interactions
+from propersim.sim.checkpoint import CHECKPOINTS_DIR, latest_checkpoint, save_checkpoint
 from propersim.personas.schema import Persona, load_personas
 from propersim.sim.group import Arm, PersonaGroup
 from propersim.user.judge import Judge
@@ -21,13 +23,17 @@ from propersim.world import Clock, make_planner
 
 
 def select_personas(cfg: ExperimentConfig, config_path: str | Path | None = None) -> list[Persona]:
-    """The personas of the run: the file, cut to ``count``, then filtered to ``ids``.
+    """The personas of the run: generated or read from the file, cut to ``count``, then filtered to ``ids``.
 
     Raises:
         ValueError: an id in ``sim.personas.ids`` is not in the file.
     """
     pcfg = cfg.sim.personas
-    personas = load_personas(resolve_path(pcfg.file, config_path))
+    if pcfg.generate is not None:
+        from propersim.personas.generator import generate_personas
+        personas = generate_personas(pcfg.generate, cfg.run.seed)
+    else:
+        personas = load_personas(resolve_path(pcfg.file, config_path))
     if pcfg.count is not None:
         personas = personas[:pcfg.count]
     if pcfg.ids is not None:
@@ -93,6 +99,12 @@ def run_id_of(cfg: ExperimentConfig) -> str:
     return f"{cfg.run.name}-{hashlib.sha256(to_yaml(cfg).encode()).hexdigest()[:8]}"
 
 
+def day_ticks(cfg: ExperimentConfig) -> range:
+    """The ticks of each day inside ``[sim.first_hour, sim.last_hour)``."""
+    clock = Clock(cfg.sim.tick_seconds)
+    return range(clock.tick_of(cfg.sim.first_hour), clock.tick_of(cfg.sim.last_hour))
+
+
 def build_group(cfg: ExperimentConfig, personas: list[Persona], config_path=None,
                 engines: EnginePool | None = None) -> PersonaGroup:
     """A PersonaGroup with the run's planner, judge and arms (LLM roles take their engines from ``engines``)."""
@@ -104,7 +116,47 @@ def build_group(cfg: ExperimentConfig, personas: list[Persona], config_path=None
     planner = make_planner(cfg.world.planner, clock, cfg.run.seed, trace_dir, planner_engine, cfg.world.retries)
     arms = [Arm(name, make_arm_policy(name, acfg, cfg, engines, clock)) for name, acfg in cfg.arm_configs().items()]
     return PersonaGroup(personas, arms, planner, make_judge(cfg, engines, clock), clock, run_id_of(cfg),
-                        (cfg.sim.first_hour, cfg.sim.last_hour))
+                        day_ticks(cfg))
+
+
+def used_engines(cfg: ExperimentConfig) -> set[str]:
+    """Names of the engines some role of the run uses (only these are started)."""
+    names = {acfg.engine for acfg in cfg.arm_configs().values() if acfg.policy == "llm"}
+    names |= {cfg.world.planner_engine} if cfg.world.planner == "llm" else set()
+    names |= {cfg.user.judge_engine} if cfg.user.judge == "llm" else set()
+    return {n for n in names if n is not None}
+
+
+class LocalSimulator:
+    """The whole run in this process: one PersonaGroup over every persona (``runtime.address`` unset)."""
+
+    backend = "local"
+
+    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None):
+        self.engines = EnginePool(cfg)
+        self.group = build_group(cfg, personas, config_path, self.engines)
+        self.ticks = self.group.ticks
+        self.restarts = 0
+
+    def run_day(self, day: int, writer: ShardWriter, on_tick) -> None:
+        writer.write(self.group.run_day(day, on_tick), day, "part-00000")
+
+    def state(self) -> dict:
+        return {"shards": [self.group.state()]}
+
+    def load_state(self, state: dict) -> None:
+        self.group.load_state(state["shards"][0])
+
+    def close(self) -> None:
+        self.engines.close()
+
+
+def make_simulator(cfg: ExperimentConfig, personas: list[Persona], config_path=None):
+    """In this process when ``runtime.address`` is unset, else on Ray (:mod:`propersim.runtime`)."""
+    if cfg.runtime.address is None:
+        return LocalSimulator(cfg, personas, config_path)
+    from propersim.runtime.driver import RaySimulator
+    return RaySimulator(cfg, personas, config_path)
 
 
 def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
@@ -113,19 +165,56 @@ def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
     Raises:
         FileExistsError: ``run_dir`` holds a run and ``overwrite`` is false.
     """
-    if (run_dir / MANIFEST).exists():
+    if (run_dir / MANIFEST).exists() or (run_dir / CHECKPOINTS_DIR).exists():
         if not overwrite:
-            raise FileExistsError(f"{run_dir} already holds a run; pass --overwrite to replace it or --out another dir")
-        for sub in (INTERACTIONS_DIR, "report"):
+            raise FileExistsError(f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
+                                  "replace it, or --out another dir")
+        for sub in (INTERACTIONS_DIR, CHECKPOINTS_DIR, "report"):
             shutil.rmtree(run_dir / sub, ignore_errors=True)
-        for name in (MANIFEST, "summary.json"):
+        for name in (MANIFEST, "summary.json", "runtime.json", "planner_failures.json"):
             (run_dir / name).unlink(missing_ok=True)
     run_dir.mkdir(parents=True, exist_ok=True)
 
 
+def _flat(cfg: ExperimentConfig) -> dict:
+    from omegaconf import OmegaConf
+
+    def walk(node, prefix):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield from walk(v, f"{prefix}{k}.")
+        else:
+            yield prefix[:-1], node
+    return dict(walk(OmegaConf.to_container(OmegaConf.structured(cfg)), ""))
+
+
+def resume_point(run_dir: Path, cfg: ExperimentConfig) -> tuple[int, dict | None]:
+    """The day to continue from and the state to continue with.
+
+    Only ``runtime.address`` may differ from the config the run was started with (a run can move clusters).
+
+    Raises:
+        FileNotFoundError: ``run_dir`` holds no run.
+        ValueError: ``run_dir`` belongs to a different config (the differing keys are named).
+    """
+    from propersim.config import load_config
+
+    if not (run_dir / "config.yaml").is_file():
+        raise FileNotFoundError(f"--resume {run_dir}: no run there (no config.yaml)")
+    old, new = _flat(load_config(run_dir / "config.yaml")), _flat(cfg)
+    diff = [f"{k} ({old.get(k)!r} there, {new.get(k)!r} now)" for k in sorted(set(old) | set(new))
+            if k != "runtime.address" and old.get(k) != new.get(k)]
+    if diff:
+        raise ValueError(f"--resume {run_dir}: the run there belongs to a different config; differs at "
+                         + ", ".join(diff))
+    checkpoint = latest_checkpoint(run_dir)
+    return (1, None) if checkpoint is None else (checkpoint[0] + 1, checkpoint[1])
+
+
 def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite: bool = False,
-        progress: bool = True) -> dict:
-    """Simulate every day, write one shard per day, then the report.
+        resume: bool = False, progress: bool = True) -> dict:
+    """Simulate every day (in this process or on Ray), write each day's shards and a checkpoint, then the
+    report. With ``resume``, continue ``run_dir`` from its last checkpoint.
 
     Returns:
         The summary dict written to ``RUN_DIR/summary.json``.
@@ -137,27 +226,48 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         warnings.warn(f"trainer.method={cfg.trainer.method}: the learning loop is not available yet; "
                       "the arms run without training", stacklevel=2)
     personas = select_personas(cfg, config_path)
-    engines = EnginePool(cfg)
-    try:
-        group = build_group(cfg, personas, config_path, engines)
+    if resume:
+        first_day, state = resume_point(run_dir, cfg)
+    else:
         prepare_run_dir(run_dir, overwrite)
         (run_dir / "config.yaml").write_text(to_yaml(cfg))
+        first_day, state = 1, None
+    days = range(first_day, cfg.sim.days + 1)
+    day_seconds = {}
+    sim = make_simulator(cfg, personas, config_path) if days else None
+    try:
+        if state is not None and sim is not None:
+            sim.load_state(state)
         writer = ShardWriter(run_dir)
-        bar = tqdm(range(1, cfg.sim.days + 1), desc="simulated days", unit="day", disable=not progress)
+        bar = tqdm(days, desc="simulated days", unit="day", disable=not progress)
         for day in bar:
-            bar.set_postfix_str(f"day {day}/{cfg.sim.days}, {len(personas)} personas x {len(group.arms)} arms")
-            with tqdm(total=len(group.ticks), desc=f"day {day} ticks", unit="tick", leave=False,
+            bar.set_postfix_str(f"day {day}/{cfg.sim.days}, {len(personas)} personas")
+            writer.clear_day(day)
+            start = time.perf_counter()
+            with tqdm(total=len(sim.ticks), desc=f"day {day} ticks", unit="tick", leave=False,
                       disable=not progress) as ticks:
-                writer.write(group.run_day(day, on_tick=lambda _: ticks.update()), day, "part-00000")
-            _write_planner_failures(run_dir, group.planner)
+                def on_tick(tick, ticks=ticks):
+                    ticks.n = tick - sim.ticks.start
+                    ticks.refresh()
+                sim.run_day(day, writer, on_tick)
+            day_seconds[day] = round(time.perf_counter() - start, 3)
+            state = sim.state()
+            save_checkpoint(run_dir, day, state)
+            _write_planner_failures(run_dir, state)
     finally:
-        engines.close()
+        if sim is not None:
+            sim.close()
+    if sim is not None:
+        (run_dir / "runtime.json").write_text(json.dumps(
+            {"backend": sim.backend, "address": cfg.runtime.address, "shards": len(state["shards"]),
+             "shard_restarts": sim.restarts, "resumed_at_day": first_day if resume else None,
+             "day_seconds": day_seconds}, indent=1))
     return write_report(run_dir, read_interactions(run_dir), personas, cfg.sim.tick_seconds)
 
 
-def _write_planner_failures(run_dir: Path, planner) -> None:
+def _write_planner_failures(run_dir: Path, state: dict) -> None:
     """LLM plans that fell back to the procedural planner, as ``RUN_DIR/planner_failures.json``."""
-    failures = getattr(planner, "failures", None)
+    failures = [f for shard in state["shards"] for f in shard["planner_failures"]]
     if failures:
         (run_dir / "planner_failures.json").write_text(json.dumps([asdict(f) for f in failures], indent=1))
 

@@ -1,0 +1,138 @@
+"""The Ray driver side of a run: replicas and shards up, days dispatched, rows written by Ray Data.
+
+:class:`RaySimulator` has the interface of :class:`propersim.sim.runner.LocalSimulator`, so the one day loop in
+:func:`propersim.sim.runner.run` (checkpoints, resume, report) drives both.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import ray
+from ray.exceptions import GetTimeoutError, RayActorError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from propersim.config import ExperimentConfig
+from propersim.data.store import INTERACTIONS_DIR, ShardWriter
+from propersim.personas.schema import Persona
+from propersim.runtime.cluster import check_gpus, connect
+from propersim.runtime.replicas import start_replicas
+from propersim.runtime.shard import PersonaShard
+from propersim.sim.runner import day_ticks, run_id_of, used_engines
+
+log = logging.getLogger(__name__)
+
+
+def split(personas: list[Persona], cfg: ExperimentConfig) -> list[list[Persona]]:
+    """Contiguous, near-equal slices: ``runtime.shards`` of them, or enough for ``personas_per_shard``."""
+    rt = cfg.runtime
+    n = -(-len(personas) // rt.personas_per_shard) if rt.personas_per_shard else rt.shards
+    n = max(1, min(n, len(personas)))
+    bounds = [len(personas) * k // n for k in range(n + 1)]
+    return [personas[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+class RaySimulator:
+    """Persona shards and engine replicas on a Ray cluster."""
+
+    backend = "ray"
+
+    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None):
+        self.cfg = cfg
+        self.ticks = day_ticks(cfg)
+        self.restarts = 0
+        self.shards, self.replicas = [], {}
+        self._owns_ray = connect(cfg.runtime)
+        try:
+            engines = used_engines(cfg)
+            check_gpus(cfg, engines)
+            self.replicas = start_replicas(cfg, engines)
+            # named "<run id>/shard-<i>": visible in `ray list actors`, and a second copy of the same run on
+            # the same cluster fails at once instead of interleaving writes
+            self.shards = [PersonaShard.options(name=f"{run_id_of(cfg)}/shard-{i}", num_cpus=cfg.runtime.shard_cpus)
+                           .remote(cfg, chunk, config_path, self.replicas)
+                           for i, chunk in enumerate(split(personas, cfg))]
+            self._states = ray.get([s.state.remote() for s in self.shards])
+        except BaseException:
+            self.close()
+            raise
+
+    def run_day(self, day: int, writer: ShardWriter, on_tick) -> None:
+        """Run ``day`` on every shard; a shard that dies is restarted from its day-start state and re-runs the
+        day (same seed, same rows). Rows are written by Ray Data, then moved into place atomically.
+
+        Raises:
+            RuntimeError: shards failed more than ``runtime.max_shard_restarts`` times in this day.
+        """
+        calls = {i: self._start(i, day) for i in range(len(self.shards))}
+        tables, restarts = {}, 0
+        while calls:
+            counts = {calls[i][1]: i for i in calls}
+            done, _ = ray.wait(list(counts), num_returns=1, timeout=0.5)
+            if not done:
+                self._report_progress(day, list(calls), on_tick)
+                continue
+            i = counts[done[0]]
+            try:
+                ray.get(done[0])
+                tables[i] = calls.pop(i)[0]
+            except RayActorError as e:
+                restarts += 1
+                self.restarts += 1
+                if restarts > self.cfg.runtime.max_shard_restarts:
+                    raise RuntimeError(f"day {day}: persona shards failed {restarts} times "
+                                       f"(runtime.max_shard_restarts={self.cfg.runtime.max_shard_restarts}); "
+                                       f"last: {e}") from e
+                log.warning("day %d: shard %d died (%s); restarting it from the day's start", day, i, e)
+                ray.get(self.shards[i].load_state.remote(self._states[i]))
+                calls[i] = self._start(i, day)
+        self._write(day, [tables[i] for i in sorted(tables)], writer)
+
+    def _report_progress(self, day: int, running: list[int], on_tick) -> None:
+        """``on_tick`` with the tick of the slowest running shard (a shard being restarted is skipped)."""
+        try:
+            progress = ray.get([self.shards[i].progress.remote() for i in running], timeout=5)
+        except (RayActorError, GetTimeoutError):
+            return
+        on_tick(min(t if d == day else self.ticks.start for d, t in progress))
+
+    def _start(self, i: int, day: int):
+        return self.shards[i].run_day.options(num_returns=2).remote(day)
+
+    def _write(self, day: int, table_refs: list, writer: ShardWriter) -> None:
+        """Ray Data writes the day's tables (on the driver's node, where RUN_DIR is) into a temporary
+        directory; the files are then renamed into ``interactions/day=D/`` and entered in the manifest."""
+        import ray.data
+
+        tmp = writer.run_dir / INTERACTIONS_DIR / f".tmp-day={day}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+        ray.data.from_arrow_refs(table_refs).write_parquet(
+            str(tmp), compression="zstd", ray_remote_args={"scheduling_strategy": here})
+        writer.adopt(sorted(tmp.glob("*.parquet")), day)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def state(self) -> dict:
+        self._states = ray.get([s.state.remote() for s in self.shards])
+        return {"shards": self._states}
+
+    def load_state(self, state: dict) -> None:
+        """Raises ValueError when the checkpoint holds another number of shards."""
+        if len(state["shards"]) != len(self.shards):
+            raise ValueError(f"the checkpoint holds {len(state['shards'])} shards, this run has {len(self.shards)}")
+        ray.get([s.load_state.remote(st) for s, st in zip(self.shards, state["shards"])])
+        self._states = list(state["shards"])
+
+    def close(self) -> None:
+        """Stop the actors (engines closed first) and leave Ray if this run joined it."""
+        handles = [h for r in self.replicas.values() for h in r["handles"]]
+        try:
+            ray.get([h.close.remote() for h in handles], timeout=60)
+        except Exception as e:  # a replica that is already gone needs no closing
+            log.warning("closing engine replicas: %s", e)
+        for actor in handles + self.shards:
+            ray.kill(actor, no_restart=True)
+        self.shards, self.replicas = [], {}
+        if self._owns_ray:
+            ray.shutdown()

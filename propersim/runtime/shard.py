@@ -1,0 +1,39 @@
+"""The PersonaShard actor: one PersonaGroup over a slice of the personas, its LLM roles served by replicas."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import ray
+
+from propersim.runtime.replicas import ReplicaRouter
+
+
+@ray.remote(max_restarts=-1, max_task_retries=0, max_concurrency=2)
+class PersonaShard:
+    """Steps its personas through days; Ray restarts it after a crash and the driver restores its state.
+
+    Two threads: one runs the day, the other answers :meth:`progress`.
+    """
+
+    def __init__(self, cfg, personas: list, config_path, replicas: dict[str, dict]):
+        from propersim.sim.runner import EnginePool, build_group
+
+        routers = {name: ReplicaRouter(r["handles"], r["model"], r["chat"], cfg.runtime.max_in_flight)
+                   for name, r in replicas.items()}
+        self.group = build_group(cfg, personas, config_path, EnginePool(cfg, shared=routers))
+        self._progress = (0, self.group.ticks.start)
+
+    def run_day(self, day: int) -> tuple[pa.Table, int]:
+        """The day's rated interactions (kept in the object store by the caller) and their row count."""
+        table = self.group.run_day(day, on_tick=lambda tick: setattr(self, "_progress", (day, tick)))
+        return table, table.num_rows
+
+    def progress(self) -> tuple[int, int]:
+        """(day, tick) being simulated."""
+        return self._progress
+
+    def state(self) -> dict:
+        return self.group.state()
+
+    def load_state(self, state: dict) -> None:
+        self.group.load_state(state)
