@@ -11,7 +11,7 @@ from pathlib import Path
 from propersim.config import ConfigError
 
 #: Errors a user can fix: printed as one line, exit status 2, no traceback.
-USER_ERRORS = (ConfigError, ValueError, FileNotFoundError, FileExistsError)
+USER_ERRORS = (ConfigError, ValueError, FileNotFoundError, FileExistsError, ConnectionError)
 
 
 def _cmd_run(args) -> int:

@@ -84,7 +84,8 @@ def main(argv=None) -> dict:
         f"sim.tick_seconds={args.tick_seconds}", "sim.first_hour=9", f"sim.last_hour={9 + args.hours}",
         f"engines.m.model={args.model}", f"engines.m.dtype={args.dtype}",
         "arms.llm.policy=llm", "arms.llm.engine=m", f"arms.llm.memory_mode={args.memory_mode}",
-        "arms.llm.n_candidates=2", f"arms.llm.max_tokens={args.max_tokens}"])
+        "arms.llm.n_candidates=2", f"arms.llm.max_tokens={args.max_tokens}",
+        "arms.llm.temperature=0"])  # greedy: the raw replay generates exactly the same tokens
     personas = select_personas(cfg)
     engine = make_engine(EngineConfig(model=args.model, dtype=args.dtype, max_model_len=2048), seed=0)
     try:

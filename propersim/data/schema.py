@@ -50,7 +50,8 @@ INTERACTIONS = pa.schema([
     pa.field(PERSONA_ID, pa.int32(), nullable=False),
     pa.field(DAY, pa.int32(), nullable=False),
     pa.field(TICK, pa.int32(), nullable=False),
-    pa.field(SIM_TIME, pa.timestamp("s"), nullable=False),
+    # milliseconds: Parquet has no seconds unit, so every writer (pyarrow, Ray Data) stores this type as is
+    pa.field(SIM_TIME, pa.timestamp("ms"), nullable=False),
     pa.field(ACTION, pa.string(), nullable=False),
     pa.field(LOCATION, pa.string(), nullable=False),
     pa.field(CANDIDATE, pa.int8(), nullable=False),

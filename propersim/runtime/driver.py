@@ -109,7 +109,8 @@ class RaySimulator:
         shutil.rmtree(tmp, ignore_errors=True)
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         ray.data.from_arrow_refs(table_refs).write_parquet(
-            str(tmp), compression="zstd", ray_remote_args={"scheduling_strategy": here})
+            # store_schema keeps the exact Arrow types (Parquet itself has no seconds-unit timestamp)
+            str(tmp), compression="zstd", store_schema=True, ray_remote_args={"scheduling_strategy": here})
         writer.adopt(sorted(tmp.glob("*.parquet")), day)
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -66,7 +66,7 @@ class PersonaGroup:
                     for arm in self.arms for i in range(len(self.personas))}
         awake_count = [sum(a is not None for a in plan.tick_actions[:self.ticks.start]) for plan in plans]
         rows: list[tuple] = []
-        day_start = self.clock.epoch_of(day, 0)
+        day_start_ms, tick_ms = self.clock.epoch_of(day, 0) * 1000, self.clock.tick_seconds * 1000
         for tick in self.ticks:
             if on_tick is not None:
                 on_tick(tick)
@@ -85,7 +85,7 @@ class PersonaGroup:
                 for i, o, cands in zip(live, obs, candidates):
                     judged = [next(verdicts) for _ in cands]
                     for k, (cand, verdict) in enumerate(zip(cands, judged)):
-                        rows.append(self._row(arm, o, k, cand, verdict, day_start + tick * self.clock.tick_seconds))
+                        rows.append(self._row(arm, o, k, cand, verdict, day_start_ms + tick * tick_ms))
                     delivered = cands[arm.deliver]
                     memories[arm.name, i].add(tick, o.action.description, delivered.text)
                     arm.policy.observe(o.persona.persona_id, day, tick, o.action.description, delivered.text,

@@ -95,8 +95,12 @@ def make_arm_policy(name: str, acfg, cfg: ExperimentConfig, engines: EnginePool,
 
 
 def run_id_of(cfg: ExperimentConfig) -> str:
-    """``<name>-<hash of the resolved config>``: the same config always gets the same id."""
-    return f"{cfg.run.name}-{hashlib.sha256(to_yaml(cfg).encode()).hexdigest()[:8]}"
+    """``<name>-<hash of the resolved config>``: the same config always gets the same id. The ``runtime``
+    group (where and how sharded) is left out: it does not change the rows."""
+    from dataclasses import replace
+
+    from propersim.config import RuntimeConfig
+    return f"{cfg.run.name}-{hashlib.sha256(to_yaml(replace(cfg, runtime=RuntimeConfig())).encode()).hexdigest()[:8]}"
 
 
 def day_ticks(cfg: ExperimentConfig) -> range:

@@ -11,7 +11,7 @@ def table(n: int, day: int = 1) -> pa.Table:
     cols = S.empty_columns()
     for i in range(n):
         row = {c: None for c in S.COLUMNS}
-        row.update({S.RUN_ID: "r", S.ARM: "a", S.PERSONA_ID: 1, S.DAY: day, S.TICK: i, S.SIM_TIME: 1_700_000_000 + i,
+        row.update({S.RUN_ID: "r", S.ARM: "a", S.PERSONA_ID: 1, S.DAY: day, S.TICK: i, S.SIM_TIME: (1_700_000_000 + i) * 1000,
                     S.ACTION: "x", S.LOCATION: "y", S.CANDIDATE: 0, S.DELIVERED: True,
                     S.RECOMMENDATION: "No Recommendation", S.IS_RECOMMENDATION: False, S.SCORE_TOTAL: i % 5,
                     S.JUDGE: "oracle", S.POLICY_VERSION: 0, S.ASSISTANT_MODEL: "rule", S.PROMPT_TOKENS: 0,
