@@ -5,12 +5,14 @@ dies (``max_restarts=-1``). A :class:`ReplicaRouter` is an :class:`~propersim.ll
 domain code: it cuts a batch into chunks, keeps at most one chunk of at most ``max_in_flight`` requests in
 flight per replica (so many shards cannot flood an engine: each replica holds at most shards x max_in_flight
 requests), and sends a chunk whose replica died to the next free replica. Generation has no side effects, so a
-retried chunk is never scored twice: the caller scores only what comes back.
+retried chunk is never scored twice: the caller scores only what comes back. A replica that failed rests
+(backoff up to 10 s) before it is tried again, so a restarting engine is not hammered.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 
 import ray
@@ -75,14 +77,21 @@ def start_replicas(cfg: ExperimentConfig, names: set[str], ready_timeout_s: floa
 class ReplicaRouter(Engine):
     """Spreads ``generate`` batches over engine replicas with bounded in-flight requests and retries."""
 
-    def __init__(self, handles: list, model: str, chat: bool, max_in_flight: int = 64, max_retries: int = 3):
+    def __init__(self, handles: list, model: str, chat: bool, max_in_flight: int = 64, timeout_s: float = 900):
+        """
+        Args:
+            handles: the engine's :class:`EngineReplica` actors.
+            model, chat: what the replicas serve (:meth:`EngineReplica.describe`).
+            max_in_flight: requests per chunk; one chunk in flight per replica.
+            timeout_s: how long a chunk may keep failing (replicas dead or restarting) before the batch fails.
+        """
         if not handles:
             raise ValueError("a router needs at least one replica")
         self.handles = handles
         self.model = model
         self._chat = chat
         self.max_in_flight = max_in_flight
-        self.max_retries = max_retries
+        self.timeout_s = timeout_s
         self.retries = 0  # chunks re-sent after their replica died
         self._next = 0
 
@@ -91,30 +100,45 @@ class ReplicaRouter(Engine):
         return self._chat
 
     def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
-        """Raises RuntimeError when a chunk failed on replicas ``max_retries`` times over."""
+        """Raises RuntimeError when a chunk found no live replica for ``timeout_s``."""
         n = len(self.handles)
         size = max(1, min(self.max_in_flight, -(-len(requests) // n)))
         pending = deque((start, requests[start:start + size]) for start in range(0, len(requests), size))
         free = deque((self._next + i) % n for i in range(n))
         self._next = (self._next + 1) % n
         results: list[Generation | None] = [None] * len(requests)
-        in_flight, failures = {}, {}
+        in_flight, first_failure, resting = {}, {}, {}  # resting: replica -> (retry at, backoff)
         while pending or in_flight:
+            now = time.monotonic()
+            for replica, (at, _) in list(resting.items()):
+                if at <= now:
+                    free.append(replica)
+                    resting[replica] = (float("inf"), resting[replica][1])
             while pending and free:
                 replica, (start, chunk) = free.popleft(), pending.popleft()
                 in_flight[self.handles[replica].generate.remote(chunk)] = (start, chunk, replica)
-            (ref,), _ = ray.wait(list(in_flight), num_returns=1)
-            start, chunk, replica = in_flight.pop(ref)
+            wake = min((at for at, _ in resting.values()), default=float("inf")) - now
+            if not in_flight:
+                time.sleep(max(0.0, wake))
+                continue
+            done, _ = ray.wait(list(in_flight), num_returns=1, timeout=None if wake == float("inf") else wake)
+            if not done:
+                continue
+            start, chunk, replica = in_flight.pop(done[0])
             try:
-                results[start:start + len(chunk)] = ray.get(ref)
-                free.appendleft(replica)
-            except RayActorError as e:
-                failures[start] = failures.get(start, 0) + 1
+                results[start:start + len(chunk)] = ray.get(done[0])
+            except RayActorError as e:  # died, or still restarting
                 self.retries += 1
-                if failures[start] > self.max_retries:
-                    raise RuntimeError(f"engine {self.model!r}: a chunk of {len(chunk)} requests failed on "
-                                       f"{failures[start]} replicas; last error: {e}") from e
-                log.warning("engine %s replica %d died; re-sending %d requests", self.model, replica, len(chunk))
+                failing_for = now - first_failure.setdefault(start, now)
+                if failing_for > self.timeout_s:
+                    raise RuntimeError(f"engine {self.model!r}: no replica served a chunk of {len(chunk)} requests "
+                                       f"in {failing_for:.0f} s; last error: {e}") from e
+                log.warning("engine %s replica %d unavailable; re-sending %d requests", self.model, replica,
+                            len(chunk))
                 pending.appendleft((start, chunk))
-                free.append(replica)  # Ray restarts it; the others get the chunk first
+                backoff = min(2 * resting.get(replica, (0, 0.5))[1], 10.0)
+                resting[replica] = (time.monotonic() + backoff, backoff)
+            else:
+                resting.pop(replica, None)
+                free.appendleft(replica)
         return results

@@ -44,7 +44,7 @@ def test_router_spreads_a_batch_over_replicas_in_order(replicas):
 
 
 def test_a_dead_replica_is_restarted_and_its_requests_go_elsewhere(ray_local, replicas):
-    router = ReplicaRouter(replicas["handles"], replicas["model"], replicas["chat"], max_in_flight=2)
+    router = ReplicaRouter(replicas["handles"], replicas["model"], replicas["chat"], max_in_flight=2, timeout_s=300)
     requests = [GenerationRequest(f"item {i}:", max_tokens=48) for i in range(40)]
     out = {}
     worker = threading.Thread(target=lambda: out.update(gens=router.generate(requests)))
@@ -54,8 +54,15 @@ def test_a_dead_replica_is_restarted_and_its_requests_go_elsewhere(ray_local, re
     worker.join(timeout=300)
     assert len(out["gens"]) == 40 and all(g.error is None for g in out["gens"])
     assert router.retries >= 1, "the chunk in flight on the killed replica was re-sent"
-    model, _ = ray_local.get(replicas["handles"][0].describe.remote(), timeout=300)
-    assert model == "tiny-random", "Ray restarted the replica"
+    deadline = time.monotonic() + 300
+    while True:  # Ray restarts the replica (calls fail as "unavailable" meanwhile)
+        try:
+            model, _ = ray_local.get(replicas["handles"][0].describe.remote(), timeout=300)
+            break
+        except ray_local.exceptions.ActorUnavailableError:
+            assert time.monotonic() < deadline, "the replica came back"
+            time.sleep(1)
+    assert model == "tiny-random"
 
 
 def test_shard_runs_an_llm_arm_through_the_replicas(ray_local, cfg, replicas):
