@@ -50,7 +50,9 @@ class RaySimulator:
             self.replicas = start_replicas(cfg, engines)
             # named "<run id>/shard-<i>": visible in `ray list actors`, and a second copy of the same run on
             # the same cluster fails at once instead of interleaving writes
-            self.shards = [PersonaShard.options(name=f"{run_id_of(cfg)}/shard-{i}", num_cpus=cfg.runtime.shard_cpus)
+            # SPREAD: shards go to different nodes where there are several
+            self.shards = [PersonaShard.options(name=f"{run_id_of(cfg)}/shard-{i}", num_cpus=cfg.runtime.shard_cpus,
+                                                scheduling_strategy="SPREAD")
                            .remote(cfg, chunk, config_path, self.replicas)
                            for i, chunk in enumerate(split(personas, cfg))]
             self._states = ray.get([s.state.remote() for s in self.shards])
