@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# A Ray cluster on this one machine: a head node and N worker nodes, loopback only.
+# A Ray cluster on this one machine: a head node and N worker nodes, loopback only, token authentication
+# (the token is ~/.ray/auth_token, generated if missing).
 #   cluster/start_local.sh [WORKERS=1] [CPUS_PER_NODE=1]
-# then, from the repository root:
+# Environment: RAY (the ray command), PORT (GCS, 6379), DASHBOARD_PORT (8265), TEMP_DIR (Ray's temp root).
+# Then, from the repository root:
+#   export RAY_AUTH_MODE=token
 #   ray job submit --address http://127.0.0.1:8265 --working-dir . \
 #       --runtime-env cluster/runtime_env.yaml -- python -m jobs.run jobs/quickstart.yaml --out /tmp/runs/q
-#   propersim run jobs/quickstart.yaml --address 127.0.0.1:6379 runtime.shards=2
-# stop with: ray stop
-# On machines where nothing may leave loopback, run this and the commands above inside scripts/isolated.
+#   propersim run jobs/quickstart.yaml runtime.shards=2 --address 127.0.0.1:6379
+# Stop with `ray stop`. Where nothing may leave loopback, run this and the commands above in scripts/isolated.
 set -euo pipefail
 WORKERS=${1:-1}
 CPUS=${2:-1}
 RAY=${RAY:-ray}
-"$RAY" start --head --node-ip-address=127.0.0.1 --port=6379 --num-cpus="$CPUS" \
-    --dashboard-host=127.0.0.1 --object-store-memory=$((256 * 1024 * 1024)) --disable-usage-stats
+PORT=${PORT:-6379}
+DASHBOARD_PORT=${DASHBOARD_PORT:-8265}
+TEMP=(); [ -n "${TEMP_DIR:-}" ] && TEMP=(--temp-dir="$TEMP_DIR")
+STORE=$((256 * 1024 * 1024))
+export RAY_AUTH_MODE=token
+"$RAY" get-auth-token >/dev/null 2>&1 || "$RAY" get-auth-token --generate >/dev/null
+"$RAY" start --head --node-ip-address=127.0.0.1 --port="$PORT" --num-cpus="$CPUS" "${TEMP[@]}" \
+    --dashboard-host=127.0.0.1 --dashboard-port="$DASHBOARD_PORT" --object-store-memory=$STORE \
+    --disable-usage-stats
 for _ in $(seq 1 "$WORKERS"); do
-  "$RAY" start --address=127.0.0.1:6379 --node-ip-address=127.0.0.1 --num-cpus="$CPUS" \
-      --object-store-memory=$((256 * 1024 * 1024)) --disable-usage-stats
+  "$RAY" start --address="127.0.0.1:$PORT" --node-ip-address=127.0.0.1 --num-cpus="$CPUS" "${TEMP[@]}" \
+      --object-store-memory=$STORE --disable-usage-stats
 done
-"$RAY" status
