@@ -88,6 +88,7 @@ class AssistantConfig:
     max_tokens: int = _f(96, "policy=llm: cap on tokens per candidate.", min=1)
     retrieval_top_k: int = _f(5, "Past interactions retrieved into the prompt.", min=0)
     engine: Optional[str] = _f(None, "Name of the engine serving an LLM policy.")
+    learn: bool = _f(False, "policy=llm: build preference pairs and train this arm (trainer.*) at cadence points.")
 
 
 @dataclass
@@ -101,13 +102,19 @@ class EngineConfig:
     gpus_per_replica: float = _f(0.0, "GPUs per replica (fractional allowed; 0 on CPU).", min=0.0)
     base_url: Optional[str] = _f(None, "backend=openai: endpoint base URL.")
     api_key_env: Optional[str] = _f(None, "backend=openai: environment variable holding the API key.")
+    enable_lora: bool = _f(False, "backend=vllm: serve LoRA adapters (set for engines of learning arms).")
+    max_lora_rank: int = _f(16, "backend=vllm, enable_lora: largest adapter rank served.", min=1)
 
 
 @dataclass
 class TrainerConfig:
     method: str = _f("none", "Preference learning: dpo | kto | none.", choices=("dpo", "kto", "none"))
-    cadence: str = _f("day", "Training points: day | half_day | ticks:N | days:K | never.")
-    replay_buffer: int = _f(200, "Pairs drawn from the cumulative buffer per training.", min=1)
+    cadence: str = _f("day", "Training points: day (end of every day) | days:K (every K days) | never.")
+    replay_buffer: int = _f(200, "Pairs drawn from the buffer per training.", min=1)
+    buffer_mix: str = _f("cumulative", "cumulative (random from all pairs so far) | half_today (half from the "
+                         "day's pairs).", choices=("cumulative", "half_today"))
+    no_rec_share: Optional[float] = _f(None, "Force at least this share of pairs whose chosen side is "
+                                       "\"No Recommendation\".", min=0.0, max=1.0)
     lora_r: int = _f(16, "LoRA rank (0: full fine-tuning).", min=0)
     lora_alpha: int = _f(32, "LoRA alpha.", min=1)
     lora_dropout: float = _f(0.05, "LoRA dropout.", min=0.0, max=1.0)
@@ -116,7 +123,9 @@ class TrainerConfig:
     epochs: int = _f(2, "Epochs per training point.", min=1)
     scope: str = _f("per_persona", "per_persona (one adapter per persona) | shared.",
                     choices=("per_persona", "shared"))
-    deepspeed: Optional[str] = _f(None, "DeepSpeed config file (None: no DeepSpeed).")
+    deepspeed: Optional[str] = _f(None, "DeepSpeed: zero2 (trainers/zero2_cpu.json) or a config file; None: off.")
+    gpus: float = _f(0.0, "GPUs of a training run on Ray (0 on CPU).", min=0.0)
+    push_timeout_s: float = _f(300.0, "Seconds a weight/adapter push to every replica may take.", min=1.0)
 
 
 @dataclass
@@ -237,9 +246,44 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Ex
         value = getattr(e, "value", None)
         raise ConfigError(f"{key}={value!r}: {str(e).splitlines()[0]}") from None
     _check_values(cfg)
+    _check_learning(cfg)
     if cfg.sim.first_hour >= cfg.sim.last_hour:
         raise ConfigError(f"sim.first_hour={cfg.sim.first_hour} must be below sim.last_hour={cfg.sim.last_hour}")
     return cfg
+
+
+def training_days(cadence: str, days: int) -> set[int]:
+    """The days at whose end a training point runs.
+
+    Raises:
+        ConfigError: a cadence that is not day | days:K | never.
+    """
+    if cadence == "never":
+        return set()
+    if cadence == "day":
+        return set(range(1, days + 1))
+    head, _, k = cadence.partition(":")
+    if head == "days" and k.isdigit() and int(k) >= 1:
+        return set(range(int(k), days + 1, int(k)))
+    raise ConfigError(f"trainer.cadence={cadence!r} is not valid; expected day, days:K (K >= 1) or never")
+
+
+def _check_learning(cfg: ExperimentConfig) -> None:
+    """Learning arms need an LLM policy, two candidates and a trainer; their engines serve LoRA adapters."""
+    training_days(cfg.trainer.cadence, cfg.sim.days)
+    for name, arm in cfg.arm_configs().items():
+        if not arm.learn:
+            continue
+        where = f"arms.{name}" if cfg.arms else "assistant"
+        if arm.policy != "llm" or arm.n_candidates < 2:
+            raise ConfigError(f"{where}.learn=true needs policy=llm and n_candidates >= 2 (pairs come from "
+                              f"differently scored candidates); got policy={arm.policy}, "
+                              f"n_candidates={arm.n_candidates}")
+        if cfg.trainer.method == "none":
+            raise ConfigError(f"{where}.learn=true needs trainer.method=dpo or kto")
+        if arm.engine in cfg.engines and cfg.trainer.lora_r:
+            cfg.engines[arm.engine].enable_lora = True
+            cfg.engines[arm.engine].max_lora_rank = max(cfg.engines[arm.engine].max_lora_rank, cfg.trainer.lora_r)
 
 
 def to_yaml(cfg: ExperimentConfig) -> str:

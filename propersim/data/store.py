@@ -15,10 +15,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from propersim.data.schema import INTERACTIONS
+from propersim.data.schema import INTERACTIONS, PAIRS
 
 MANIFEST = "manifest.json"
 INTERACTIONS_DIR = "interactions"
+PAIRS_DIR = "pairs"
+#: dataset directory -> the schema of its shards
+SCHEMAS = {INTERACTIONS_DIR: INTERACTIONS, PAIRS_DIR: PAIRS}
 
 
 def _sha256(path: Path) -> str:
@@ -56,8 +59,8 @@ class ShardWriter:
 
         Rewriting an existing shard name replaces it (a resumed day produces the same shard names).
         """
-        if dataset == INTERACTIONS_DIR and not table.schema.equals(INTERACTIONS):
-            raise ValueError(f"shard {name!r} does not match the interactions schema:\n{table.schema}")
+        if not table.schema.equals(SCHEMAS[dataset]):
+            raise ValueError(f"shard {name!r} does not match the {dataset} schema:\n{table.schema}")
         shard_dir = self.run_dir / dataset / f"day={day}"
         shard_dir.mkdir(parents=True, exist_ok=True)
         path = shard_dir / f"{name}.parquet"
@@ -75,15 +78,15 @@ class ShardWriter:
         (renames within one file system are atomic) and record them in the manifest.
 
         Raises:
-            ValueError: an interactions file does not have the interactions schema.
+            ValueError: a file does not have its dataset's schema.
         """
         shard_dir = self.run_dir / dataset / f"day={day}"
         shard_dir.mkdir(parents=True, exist_ok=True)
         paths = []
         for k, src in enumerate(sorted(files)):
             schema = pq.read_schema(src)
-            if dataset == INTERACTIONS_DIR and not schema.equals(INTERACTIONS):
-                raise ValueError(f"{src} does not match the interactions schema:\n{schema}")
+            if not schema.equals(SCHEMAS[dataset]):
+                raise ValueError(f"{src} does not match the {dataset} schema:\n{schema}")
             path = shard_dir / f"part-{k:05d}.parquet"
             os.replace(src, path)
             self._register(path, pq.read_metadata(path).num_rows)
@@ -139,15 +142,21 @@ def verify(run_dir: str | Path) -> list[str]:
     return problems
 
 
-def read_interactions(run_dir: str | Path) -> pa.Table:
-    """All interaction rows of a run, in the one schema, ordered by shard path.
+def read_dataset(run_dir: str | Path, dataset: str = INTERACTIONS_DIR) -> pa.Table:
+    """All rows of one dataset of a run (``interactions`` or ``pairs``) in its schema, ordered by shard path.
 
     Raises:
-        FileNotFoundError: the run has no manifest or no interaction shards.
+        FileNotFoundError: the run has no manifest or no interaction shards (a run without pairs reads as empty).
     """
     run_dir = Path(run_dir)
-    shards = sorted(rel for rel in load_manifest(run_dir)["shards"] if rel.startswith(INTERACTIONS_DIR + "/"))
+    shards = sorted(rel for rel in load_manifest(run_dir)["shards"] if rel.startswith(dataset + "/"))
     if not shards:
+        if dataset != INTERACTIONS_DIR:
+            return SCHEMAS[dataset].empty_table()
         raise FileNotFoundError(f"{run_dir}: no interaction shards in {run_dir / MANIFEST}")
-    tables = [pq.read_table(run_dir / rel, schema=INTERACTIONS) for rel in shards]
-    return pa.concat_tables(tables)
+    return pa.concat_tables([pq.read_table(run_dir / rel, schema=SCHEMAS[dataset]) for rel in shards])
+
+
+def read_interactions(run_dir: str | Path) -> pa.Table:
+    """All interaction rows of a run (see :func:`read_dataset`)."""
+    return read_dataset(run_dir, INTERACTIONS_DIR)

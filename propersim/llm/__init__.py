@@ -23,6 +23,8 @@ def make_engine(cfg, seed: int = 0) -> Engine:
 
     # a replica on a fraction of a GPU takes only that share of its memory
     extra = {"gpu_memory_utilization": 0.9 * cfg.gpus_per_replica} if 0 < cfg.gpus_per_replica < 1 else {}
+    if cfg.enable_lora:
+        extra |= {"enable_lora": True, "max_lora_rank": cfg.max_lora_rank}
     return VLLMEngine(resolve_model(cfg.model), cfg.model, cfg.dtype, cfg.max_model_len, seed, **extra)
 
 

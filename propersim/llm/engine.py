@@ -22,6 +22,7 @@ class GenerationRequest:
         json_schema: when set, the output must be JSON matching this schema (enforced by the backend
             where it can be; always validated by the caller's parser).
         stop: strings that end generation (not included in the output).
+        adapter: directory of a LoRA adapter to generate with (engines started with ``enable_lora``).
     """
 
     prompt: str | Messages
@@ -30,6 +31,7 @@ class GenerationRequest:
     top_p: float = 1.0
     json_schema: dict[str, Any] | None = None
     stop: tuple[str, ...] = ()
+    adapter: str | None = None
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class VLLMEngine(Engine):
                         enforce_eager=True, **extra)
         self._tokenizer = self._llm.get_tokenizer()
         self._max_model_len = max_model_len
+        self._adapter_ids: dict[str, int] = {}  # adapter directory -> vLLM LoRA id
 
     @property
     def has_chat_template(self) -> bool:
@@ -67,9 +68,11 @@ class VLLMEngine(Engine):
             structured_outputs=(StructuredOutputsParams(json=r.json_schema, disable_any_whitespace=True)
                                 if r.json_schema else None),
         ) for r in requests]
+        loras = [self._lora(r.adapter) for r, ok in zip(requests, fits) if ok]
         start = time.perf_counter()
         outputs = iter(self._llm.generate([{"prompt_token_ids": ids} for ids, ok in zip(token_ids, fits) if ok],
-                                          [p for p, ok in zip(params, fits) if ok], use_tqdm=False))
+                                          [p for p, ok in zip(params, fits) if ok], use_tqdm=False,
+                                          lora_request=loras if any(loras) else None))
         latency = time.perf_counter() - start
         results = []
         for n, ok in zip(lengths, fits):
@@ -81,6 +84,16 @@ class VLLMEngine(Engine):
             results.append(Generation(o.outputs[0].text, len(o.prompt_token_ids), len(o.outputs[0].token_ids),
                                       latency))
         return results
+
+    def _lora(self, adapter: str | None):
+        """The LoRARequest of an adapter directory (each new directory gets a new id: a pushed adapter is
+        loaded on its first request, between batches, without restarting the engine)."""
+        if adapter is None:
+            return None
+        from vllm.lora.request import LoRARequest
+
+        lora_id = self._adapter_ids.setdefault(adapter, len(self._adapter_ids) + 1)
+        return LoRARequest(f"adapter-{lora_id}", lora_id, adapter)
 
     def close(self) -> None:
         llm, self._llm = self._llm, None

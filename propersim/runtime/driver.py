@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import shutil
 
+import pyarrow.parquet as pq
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from propersim.config import ExperimentConfig
-from propersim.data.store import INTERACTIONS_DIR, ShardWriter
+from propersim.data.store import INTERACTIONS_DIR, PAIRS_DIR, ShardWriter
 from propersim.personas.schema import Persona
 from propersim.runtime.cluster import check_gpus, connect
 from propersim.runtime.replicas import start_replicas
@@ -70,7 +71,7 @@ class RaySimulator:
         calls = {i: self._start(i, day) for i in range(len(self.shards))}
         tables, restarts = {}, 0
         while calls:
-            counts = {calls[i][1]: i for i in calls}
+            counts = {calls[i][2]: i for i in calls}
             done, _ = ray.wait(list(counts), num_returns=1, timeout=0.5)
             if not done:
                 self._report_progress(day, list(calls), on_tick)
@@ -78,7 +79,7 @@ class RaySimulator:
             i = counts[done[0]]
             try:
                 ray.get(done[0])
-                tables[i] = calls.pop(i)[0]
+                tables[i] = calls.pop(i)[:2]
             except RayActorError as e:
                 restarts += 1
                 self.restarts += 1
@@ -89,7 +90,8 @@ class RaySimulator:
                 log.warning("day %d: shard %d died (%s); restarting it from the day's start", day, i, e)
                 ray.get(self.shards[i].load_state.remote(self._states[i]))
                 calls[i] = self._start(i, day)
-        self._write(day, [tables[i] for i in sorted(tables)], writer)
+        self._write(day, [tables[i][0] for i in sorted(tables)], writer, INTERACTIONS_DIR)
+        self._write(day, [tables[i][1] for i in sorted(tables)], writer, PAIRS_DIR)
 
     def _report_progress(self, day: int, running: list[int], on_tick) -> None:
         """``on_tick`` with the tick of the slowest running shard (a shard being restarted is skipped)."""
@@ -99,22 +101,47 @@ class RaySimulator:
             return
         on_tick(min(t if d == day else self.ticks.start for d, t in progress))
 
-    def _start(self, i: int, day: int):
-        return self.shards[i].run_day.options(num_returns=2).remote(day)
+    def _start(self, i: int, day: int) -> tuple:
+        """(interactions, pairs, row count) refs of shard ``i``'s day."""
+        return tuple(self.shards[i].run_day.options(num_returns=3).remote(day))
 
-    def _write(self, day: int, table_refs: list, writer: ShardWriter) -> None:
+    def _write(self, day: int, table_refs: list, writer: ShardWriter, dataset: str) -> None:
         """Ray Data writes the day's tables (on the driver's node, where RUN_DIR is) into a temporary
-        directory; the files are then renamed into ``interactions/day=D/`` and entered in the manifest."""
+        directory; the files are then renamed into ``<dataset>/day=D/`` and entered in the manifest."""
         import ray.data
 
-        tmp = writer.run_dir / INTERACTIONS_DIR / f".tmp-day={day}"
+        tmp = writer.run_dir / dataset / f".tmp-day={day}"
         shutil.rmtree(tmp, ignore_errors=True)
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         ray.data.from_arrow_refs(table_refs).write_parquet(
             # store_schema keeps the exact Arrow types (Parquet itself has no seconds-unit timestamp)
             str(tmp), compression="zstd", store_schema=True, ray_remote_args={"scheduling_strategy": here})
-        writer.adopt(sorted(tmp.glob("*.parquet")), day)
+        files = sorted(tmp.glob("*.parquet"))
+        if dataset != INTERACTIONS_DIR:  # only the interactions keep empty shards (a day with no one awake)
+            files = [f for f in files if pq.read_metadata(f).num_rows]
+        writer.adopt(files, day, dataset)
         shutil.rmtree(tmp, ignore_errors=True)
+
+    def train(self, model_path: str, pairs, out_dir, init_adapter: str | None):
+        """A training point as a Ray task with ``trainer.gpus`` GPUs (LoRA on CPU here)."""
+        from trainers.preference import train_preference
+
+        task = ray.remote(train_preference).options(num_gpus=self.cfg.trainer.gpus, num_cpus=0)
+        return ray.get(task.remote(model_path, pairs, self.cfg.trainer, out_dir, init_adapter, self.cfg.run.seed))
+
+    def push_adapter(self, arm: str, path: str) -> None:
+        """Every shard's ``arm`` generates with the adapter from its next batch on (the replicas load it on
+        first use, without restarting).
+
+        Raises:
+            TimeoutError: not every shard took the push within ``trainer.push_timeout_s``.
+        """
+        timeout = self.cfg.trainer.push_timeout_s
+        try:
+            ray.get([s.push_adapter.remote(arm, path) for s in self.shards], timeout=timeout)
+        except GetTimeoutError:
+            raise TimeoutError(f"pushing the adapter {path} of arm {arm!r} to {len(self.shards)} shards did not "
+                               f"finish in trainer.push_timeout_s={timeout:g} s") from None
 
     def state(self) -> dict:
         self._states = ray.get([s.state.remote() for s in self.shards])

@@ -23,10 +23,17 @@ class PersonaShard:
         self.group = build_group(cfg, personas, config_path, EnginePool(cfg, shared=routers))
         self._progress = (0, self.group.ticks.start)
 
-    def run_day(self, day: int) -> tuple[pa.Table, int]:
-        """The day's rated interactions (kept in the object store by the caller) and their row count."""
+    def run_day(self, day: int) -> tuple[pa.Table, pa.Table, int]:
+        """The day's rated interactions and preference pairs (kept in the object store by the caller) and the
+        interaction row count."""
         table = self.group.run_day(day, on_tick=lambda tick: setattr(self, "_progress", (day, tick)))
-        return table, table.num_rows
+        return table, self.group.take_pairs(), table.num_rows
+
+    def push_adapter(self, arm: str, path: str) -> int:
+        """Generate ``arm`` with the adapter in ``path`` from now on; returns the new policy version."""
+        policy = next(a for a in self.group.arms if a.name == arm).policy
+        policy.load_adapter(path)
+        return policy.version
 
     def progress(self) -> tuple[int, int]:
         """(day, tick) being simulated."""

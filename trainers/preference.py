@@ -1,0 +1,117 @@
+"""One training point: DPO (or KTO on the pairs' two sides as liked/disliked) with trl on the sampled pairs, LoRA by default, optionally under
+DeepSpeed; writes a LoRA adapter directory (or full weights with ``lora_r=0``) that vLLM serves.
+
+Runs on CPU (tests, this machine) and on GPUs. DeepSpeed wants a process group even for one process; on a
+single machine the rendezvous is set to loopback here when the launcher has not set it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from propersim.config import TrainerConfig
+from propersim.data import schema as S
+
+ZERO2_CPU = Path(__file__).with_name("zero2_cpu.json")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training point produced."""
+
+    path: str  # adapter (or full model) directory
+    pairs: int
+    steps: int
+    seconds: float
+    loss: float | None
+
+
+def _dataset(pairs: pa.Table, method: str):
+    """trl's dataset: paired (prompt, chosen, rejected) for DPO, unpaired (prompt, completion, label) for KTO;
+    conversational where the prompts were chat messages (trl applies the chat template)."""
+    from datasets import Dataset
+
+    rows = pairs.to_pylist()
+    chat = rows[0][S.PROMPT_FORMAT] == "chat"
+    prompt = (lambda r: json.loads(r[S.PROMPT])) if chat else (lambda r: r[S.PROMPT])  # noqa: E731
+    side = (lambda text: [{"role": "assistant", "content": text}]) if chat else (lambda text: text)  # noqa: E731
+    if method == "kto":
+        return Dataset.from_dict({"prompt": [prompt(r) for r in rows for _ in (0, 1)],
+                                  "completion": [side(r[k]) for r in rows for k in (S.CHOSEN, S.REJECTED)],
+                                  "label": [k == S.CHOSEN for _ in rows for k in (S.CHOSEN, S.REJECTED)]})
+    return Dataset.from_dict({"prompt": [prompt(r) for r in rows], "chosen": [side(r[S.CHOSEN]) for r in rows],
+                              "rejected": [side(r[S.REJECTED]) for r in rows]})
+
+
+def _single_process_group() -> None:
+    """Loopback rendezvous for a one-process DeepSpeed run (without it DeepSpeed looks for MPI)."""
+    if "MASTER_PORT" not in os.environ:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            os.environ["MASTER_PORT"] = str(s.getsockname()[1])
+    for key, value in (("MASTER_ADDR", "127.0.0.1"), ("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0")):
+        os.environ.setdefault(key, value)
+
+
+def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig, out_dir: str | Path,
+              init_adapter: str | None = None, seed: int = 0, batch_size: int = 8) -> TrainResult:
+    """Train on ``pairs`` (:data:`schema.PAIRS`) and save the result in ``out_dir``.
+
+    Args:
+        model_path: the base model directory.
+        pairs: the sampled pairs.
+        cfg: method (dpo | kto), LoRA settings, beta, lr, epochs, deepspeed (a config path, or "zero2" for the
+            ZeRO-2 config shipped in ``trainers/``).
+        out_dir: where the adapter (or full model) is written.
+        init_adapter: continue training this adapter (the previous policy version) instead of a fresh one.
+        seed: training seed.
+
+    Raises:
+        ValueError: no pairs to train on.
+    """
+    import torch
+    from peft import LoraConfig, PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer
+
+    if pairs.num_rows == 0:
+        raise ValueError("no preference pairs to train on")
+    start = time.perf_counter()
+    deepspeed = None
+    if cfg.deepspeed:
+        deepspeed = str(ZERO2_CPU) if cfg.deepspeed == "zero2" else cfg.deepspeed
+        _single_process_group()
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    cuda = torch.cuda.is_available()
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.bfloat16 if cuda else torch.float32)
+    peft_config = None
+    if cfg.lora_r and init_adapter:
+        model = PeftModel.from_pretrained(model, init_adapter, is_trainable=True)
+    elif cfg.lora_r:
+        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                                 target_modules="all-linear", task_type="CAUSAL_LM")
+    config_cls, trainer_cls = (KTOConfig, KTOTrainer) if cfg.method == "kto" else (DPOConfig, DPOTrainer)
+    args = config_cls(
+        output_dir=str(Path(out_dir) / "trainer"), per_device_train_batch_size=min(batch_size, pairs.num_rows),
+        num_train_epochs=cfg.epochs, learning_rate=cfg.lr, beta=cfg.beta, seed=seed, data_seed=seed,
+        use_cpu=not cuda, bf16=cuda, report_to=[], save_strategy="no", logging_steps=1, disable_tqdm=True,
+        max_length=1024, deepspeed=deepspeed)
+    trainer = trainer_cls(model=model, args=args, train_dataset=_dataset(pairs, cfg.method),
+                          processing_class=tokenizer, peft_config=peft_config)
+    out = trainer.train()
+    trainer.model.save_pretrained(str(out_dir))
+    shutil.rmtree(Path(out_dir) / "trainer", ignore_errors=True)
+    if not cfg.lora_r:
+        tokenizer.save_pretrained(str(out_dir))
+    return TrainResult(str(out_dir), pairs.num_rows, out.global_step, time.perf_counter() - start,
+                       out.training_loss)
