@@ -50,4 +50,4 @@ def sample_pairs(pairs: pa.Table, arm: str, day: int, size: int, mix: str = "cum
         extra = rng.sample(sorted(abstains - set(have)), max(0, want - len(have)))
         others = [i for i in picked if i not in abstains]
         picked = have + extra + others[:max(0, len(picked) - len(have) - len(extra))]
-    return mine.take(sorted(picked))
+    return mine.take(pa.array(sorted(picked), type=pa.int64()))

@@ -277,10 +277,9 @@ class LLMPolicy(Policy):
         self.memories = dict(state["memories"])
         self.adapter, self.version = state["adapter"], state["version"]
 
-    def load_adapter(self, path: str) -> None:
-        """Generate with the LoRA adapter in ``path`` from now on: the next policy version."""
-        self.adapter = str(path)
-        self.version += 1
+    def load_adapter(self, path: str, version: int) -> None:
+        """Generate with the LoRA adapter in ``path`` from now on, as policy ``version``."""
+        self.adapter, self.version = str(path), version
 
     def request(self, obs: Observation) -> GenerationRequest:
         """The generation request of one candidate for ``obs``."""

@@ -154,8 +154,8 @@ class LocalSimulator:
         from trainers.preference import train_preference
         return train_preference(model_path, pairs, self.cfg.trainer, out_dir, init_adapter, self.cfg.run.seed)
 
-    def push_adapter(self, arm: str, path: str) -> None:
-        next(a for a in self.group.arms if a.name == arm).policy.load_adapter(path)
+    def push_adapter(self, arm: str, path: str, version: int) -> None:
+        next(a for a in self.group.arms if a.name == arm).policy.load_adapter(path, version)
 
     def state(self) -> dict:
         return {"shards": [self.group.state()]}
@@ -239,7 +239,8 @@ def learning_arms(cfg: ExperimentConfig) -> list[str]:
 def training_point(cfg: ExperimentConfig, run_dir: Path, day: int, sim, adapters: dict) -> list[dict]:
     """Train every learning arm on its sampled pairs and push the result to the arm's policy everywhere.
 
-    ``adapters`` (arm -> {"version", "path"}) is updated; one record per arm is returned (and appended to
+    ``adapters`` (arm -> {"version", "path" relative to RUN_DIR}) is updated; one record per arm is returned
+    (and appended to
     ``RUN_DIR/training.jsonl``): pairs, steps, loss, training seconds, push seconds and bytes.
     """
     from propersim.data.store import PAIRS_DIR, read_dataset
@@ -255,12 +256,12 @@ def training_point(cfg: ExperimentConfig, run_dir: Path, day: int, sim, adapters
             continue
         current = adapters.get(arm, {"version": 0, "path": None})
         version = current["version"] + 1
-        out = run_dir / CHECKPOINTS_DIR / "adapters" / arm / f"v{version}"
+        out = Path(CHECKPOINTS_DIR) / "adapters" / arm / f"v{version}"
         model = resolve_model(cfg.engines[cfg.arm_configs()[arm].engine].model)
-        result = sim.train(str(model), sample, out, current["path"])
+        result = sim.train(str(model), sample, run_dir / out, current["path"] and str(run_dir / current["path"]))
         start = time.perf_counter()
-        sim.push_adapter(arm, result.path)
-        adapters[arm] = {"version": version, "path": result.path}
+        sim.push_adapter(arm, result.path, version)
+        adapters[arm] = {"version": version, "path": out.as_posix()}
         records.append({**record, "version": version, "steps": result.steps, "loss": result.loss,
                         "train_s": round(result.seconds, 3), "push_s": round(time.perf_counter() - start, 4),
                         "push_bytes": sum(f.stat().st_size for f in Path(result.path).rglob("*") if f.is_file())})
@@ -300,6 +301,8 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     try:
         if state is not None and sim is not None:
             sim.load_state(state)
+            for arm, adapter in adapters.items():  # the run directory may have moved
+                sim.push_adapter(arm, str(run_dir / adapter["path"]), adapter["version"])
         writer = ShardWriter(run_dir)
         bar = tqdm(days, desc="simulated days", unit="day", disable=not progress)
         for day in bar:

@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 import pytest
 
 from propersim.config import load_config
+from propersim.llm.models import resolve_model
 from propersim.llm.engine import GenerationRequest
 from propersim.runtime.replicas import ReplicaRouter, start_replicas
 from propersim.sim.runner import select_personas
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.integration
 
 ENGINE = ["engines.tiny.model=tiny-random", "engines.tiny.dtype=float32", "engines.tiny.max_model_len=1024",
           "engines.tiny.replicas=2"]
-LLM_ARM = ["arms.llm.policy=llm", "arms.llm.engine=tiny", "arms.llm.max_tokens=8", "arms.llm.n_candidates=2"]
+LLM_ARM = ["arms.llm.policy=llm", "arms.llm.engine=tiny", "arms.llm.max_tokens=8", "arms.llm.n_candidates=2",
+           "arms.llm.learn=true", "trainer.method=dpo", "trainer.lora_r=4"]  # learning: replicas serve LoRA
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +72,27 @@ def test_shard_runs_an_llm_arm_through_the_replicas(ray_local, cfg, replicas):
 
     shard = PersonaShard.remote(cfg, select_personas(cfg, "jobs/quickstart.yaml"), "jobs/quickstart.yaml",
                                 {"tiny": replicas})
-    table, rows = ray_local.get(shard.run_day.options(num_returns=2).remote(1))
+    table, _, rows = ray_local.get(list(shard.run_day.options(num_returns=3).remote(1)))
     ray_local.kill(shard)
     llm = table.filter(pc.equal(table["arm"], "llm"))
     assert rows == table.num_rows and llm.num_rows > 0
     assert set(llm["assistant_model"].to_pylist()) == {"tiny-random"}
     assert all(t > 0 for t in llm["completion_tokens"].to_pylist())
     assert set(llm["candidate"].to_pylist()) == {0, 1}
+
+
+def test_an_adapter_pushed_to_a_shard_is_served_by_the_replicas(ray_local, cfg, replicas, tmp_path):
+    from propersim.runtime.shard import PersonaShard
+    from tests.trainers.test_preference import pairs
+    from trainers.preference import train_preference
+
+    adapter = train_preference(str(resolve_model("tiny-random")), pairs(), cfg.trainer, tmp_path / "v1")
+    shard = PersonaShard.remote(cfg, select_personas(cfg, "jobs/quickstart.yaml"), "jobs/quickstart.yaml",
+                                {"tiny": replicas})
+    ray_local.get(shard.push_adapter.remote("llm", adapter.path, 1), timeout=60)
+    table, _, rows = ray_local.get(list(shard.run_day.options(num_returns=3).remote(1)))
+    ray_local.kill(shard)
+    llm = table.filter(pc.equal(table["arm"], "llm"))
+    assert llm.num_rows > 0 and set(llm["policy_version"].to_pylist()) == {1}
+    assert all(e is None or "engine error" not in e for e in llm["assistant_error"].to_pylist()), \
+        "the replicas loaded the adapter"

@@ -1,0 +1,83 @@
+"""A learning run in one process: pairs on day 1, a real DPO training point on the tiny model at its end, day 2
+generated with the new adapter (policy_version 1 in the rows), and resume after the training point.
+
+Generation is scripted (the random tiny model rarely writes a parsable decision, so it would give no pairs);
+that vLLM serves the adapters this loop trains is tested in tests/trainers/test_preference.py."""
+
+import json
+import shutil
+
+import pyarrow.compute as pc
+import pytest
+
+from propersim.config import load_config
+from propersim.data import schema as S
+from propersim.data.store import PAIRS_DIR, read_dataset, read_interactions, verify
+from propersim.sim.checkpoint import latest_checkpoint
+from propersim.sim.runner import run
+from tests.trainers.test_pairs import Alternating
+
+
+class Recording(Alternating):
+    """Alternating decisions; remembers the adapter every request asked for."""
+
+    model = "tiny-random"
+
+    def answer(self, requests):
+        self.adapters = getattr(self, "adapters", [])
+        self.adapters += [r.adapter for r in requests]
+        return super().answer(requests)
+
+pytestmark = pytest.mark.integration
+
+OVERRIDES = ["sim.personas.count=3", "sim.days=2", "sim.first_hour=9", "sim.last_hour=12", "sim.tick_seconds=600",
+             "engines.tiny.model=tiny-random", "engines.tiny.dtype=float32", "engines.tiny.max_model_len=1024",
+             "arms.pp.policy=llm", "arms.pp.engine=tiny", "arms.pp.learn=true", "arms.pp.n_candidates=2",
+             "arms.pp.max_tokens=12", "arms.pp.temperature=1.0", "arms.scheduled.policy=scheduled",
+             "trainer.method=dpo", "trainer.lora_r=8", "trainer.lora_alpha=16", "trainer.epochs=1",
+             "trainer.replay_buffer=16"]
+
+
+@pytest.fixture(scope="module")
+def learned(tmp_path_factory):
+    cfg = load_config(None, OVERRIDES)
+    out = tmp_path_factory.mktemp("runs") / "learn"
+    engine = Recording(chat=False)
+    summary = run(cfg, out, progress=False, engines={"tiny": engine})
+    return cfg, out, engine
+
+
+def test_day_two_runs_on_the_adapter_trained_after_day_one(learned):
+    cfg, out, engine = learned
+    assert set(engine.adapters) == {None, str(out / "checkpoints" / "adapters" / "pp" / "v1")}
+    assert verify(out) == []
+    rows = read_interactions(out)
+    pp = rows.filter(pc.equal(rows[S.ARM], "pp"))
+    versions = {d: set(pp.filter(pc.equal(pp[S.DAY], d))[S.POLICY_VERSION].to_pylist()) for d in (1, 2)}
+    assert versions == {1: {0}, 2: {1}}
+    pairs = read_dataset(out, PAIRS_DIR)
+    assert pairs.num_rows > 0 and set(pairs[S.DAY].to_pylist()) <= {1, 2}
+    records = [json.loads(line) for line in (out / "training.jsonl").read_text().splitlines()]
+    assert [(r["day"], r["arm"], r["version"]) for r in records] == [(1, "pp", 1), (2, "pp", 2)]
+    assert all(r["pairs"] <= 16 and r["steps"] >= 1 and r["push_bytes"] > 0 for r in records)
+    day, state = latest_checkpoint(out)
+    assert day == 2 and state["adapters"]["pp"]["version"] == 2
+    assert (out / "checkpoints" / "adapters" / "pp" / "v2" / "adapter_config.json").is_file()
+
+
+def test_resume_after_a_training_point(learned, tmp_path):
+    cfg, out, _ = learned
+    crashed = tmp_path / "crashed"
+    shutil.copytree(out, crashed)
+    shutil.rmtree(crashed / "checkpoints" / "day=2")  # died during day 2's training point
+    shutil.rmtree(crashed / "checkpoints" / "adapters" / "pp" / "v2")
+    engine = Recording(chat=False)
+    run(cfg, crashed, resume=True, progress=False, engines={"tiny": engine})
+    assert set(engine.adapters) == {str(crashed / "checkpoints" / "adapters" / "pp" / "v1")}, "the moved run's own"
+    assert verify(crashed) == []
+    rows = read_interactions(crashed)
+    pp = rows.filter(pc.and_(pc.equal(rows[S.ARM], "pp"), pc.equal(rows[S.DAY], 2)))
+    assert set(pp[S.POLICY_VERSION].to_pylist()) == {1}, "day 2 re-ran on the adapter of day 1's training"
+    assert rows.num_rows == read_interactions(out).num_rows, "every row once"
+    records = [json.loads(line) for line in (crashed / "training.jsonl").read_text().splitlines()]
+    assert [(r["day"], r["version"]) for r in records] == [(1, 1), (2, 2)]
