@@ -113,3 +113,23 @@ def test_unreachable_address_is_a_clear_error(tmp_path):
     assert r.returncode == 2
     assert "runtime.address='127.0.0.1:9': cannot reach 127.0.0.1:9" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_push_that_hangs_times_out_with_a_clear_error(ray_local):
+    from propersim.runtime.driver import RaySimulator
+
+    @ray_local.remote(num_cpus=0)
+    class Hung:
+        def push_adapter(self, arm, path, version):
+            time.sleep(60)
+
+    sim = object.__new__(RaySimulator)  # only the push path: shards that never answer
+    sim.cfg = load_config(None, ["trainer.push_timeout_s=1"])
+    sim.shards = [Hung.remote(), Hung.remote()]
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"adapter /runs/a/v1 of arm 'pp' to 2 shards did not finish in "
+                                           r"trainer.push_timeout_s=1 s"):
+        sim.push_adapter("pp", "/runs/a/v1", 1)
+    assert time.monotonic() - start < 30
+    for shard in sim.shards:
+        ray_local.kill(shard)
