@@ -1,4 +1,4 @@
-"""The ``propersim`` command line: run, judge-agreement, verify, report, import-log and personas."""
+"""The ``propersim`` command line: run, sweep, judge-agreement, verify, report, import-log and personas."""
 
 from __future__ import annotations
 
@@ -28,6 +28,17 @@ def _cmd_run(args) -> int:
     print(f"run finished in {time.perf_counter() - start:.1f} s: {run_dir}")
     _print_summary(summary)
     print(f"report: {run_dir / 'report' / 'index.html'}")
+    return 0
+
+
+def _cmd_sweep(args) -> int:
+    from propersim.sim.sweep import sweep
+
+    start = time.perf_counter()
+    summaries = sweep(args.config, args.overrides, args.grid, args.out)
+    print(f"sweep of {len(summaries)} settings finished in {time.perf_counter() - start:.1f} s")
+    print((Path(args.out) / "comparison.md").read_text())
+    print(f"comparison: {Path(args.out) / 'comparison.csv'}, {Path(args.out) / 'comparison.png'}")
     return 0
 
 
@@ -160,6 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", help="run on Ray: local (start one here) | auto | ray://host:port "
                                      "(same as runtime.address=...)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("sweep", help="one run per grid point (e.g. training cadences) and a comparison")
+    p.add_argument("config", help="base YAML config, e.g. jobs/ablations/cadence.yaml")
+    p.add_argument("overrides", nargs="*", help="key=value overrides applied to every point")
+    p.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2",
+                   help="values of one key (repeat for a product), e.g. trainer.cadence=day,days:2,never")
+    p.add_argument("--out", required=True, help="directory of the runs and the comparison")
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("judge-agreement", help="rate the same decisions with the oracle and the LLM judge")
     p.add_argument("config", help="YAML config with user.judge_engine set")

@@ -1,14 +1,18 @@
+from pathlib import Path
+
 import pytest
 
 from propersim.config import ConfigError, load_config, to_yaml
 
-REPO_JOBS = ["jobs/quickstart.yaml", "jobs/quickstart_llm.yaml", "jobs/paper.yaml"]
+REPO_JOBS = sorted(str(p.relative_to(Path(__file__).parents[1]))
+                   for p in (Path(__file__).parents[1] / "jobs").rglob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", REPO_JOBS)
 def test_job_files_load(path):
     cfg = load_config(path)
     assert cfg.arm_configs()
+    assert len(REPO_JOBS) >= 5
 
 
 def test_paper_settings():

@@ -55,12 +55,13 @@ def _arm(summary: dict, arm: str) -> dict:
         raise ValueError(f"arm {arm!r} is not in the summary; it has {sorted(summary['arms'])}") from None
 
 
-def plot_daily_mean(summary: dict, path: str | Path) -> Path:
+def plot_daily_mean(summary: dict, path: str | Path, legend: str = "Arm") -> Path:
     """Daily mean score per arm with a ±1 SEM band across personas (paper Fig. 4).
 
     Args:
-        summary: the output of ``daily_summary``.
+        summary: the output of ``daily_summary`` (or any ``{"arms": {label: {"daily": [...]}}}``).
         path: PNG file to write (parent folders are created).
+        legend: title of the legend (what the lines are).
 
     Returns:
         ``path``.
@@ -76,7 +77,7 @@ def plot_daily_mean(summary: dict, path: str | Path) -> Path:
     ax.set_ylim(0, 4)
     ax.set_title("Daily mean score (mean over personas, band = ±1 SEM)")
     _day_axis(ax, "Mean score (0-4)")
-    ax.legend(title="Arm")
+    ax.legend(title=legend, fontsize="small")
     return _save(fig, path)
 
 
