@@ -89,6 +89,10 @@ class AssistantConfig:
     retrieval_top_k: int = _f(5, "Past interactions retrieved into the prompt.", min=0)
     engine: Optional[str] = _f(None, "Name of the engine serving an LLM policy.")
     learn: bool = _f(False, "policy=llm: build preference pairs and train this arm (trainer.*) at cadence points.")
+    retrieval: bool = _f(False, "policy=llm: the ProPerAssistant retrieval memory (Milvus; retrieval_top_k items "
+                         "shown at level `memory`).")
+    memory_uri: Optional[str] = _f(None, "retrieval: a Milvus server URI (None: a Milvus Lite file per shard "
+                                   "in RUN_DIR/memory).")
 
 
 @dataclass

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from propersim.assistant.policies import Candidate, Observation, Policy
+from propersim.assistant.retrieval import RetrievalMemory
 from propersim.config import AssistantConfig
 from propersim.llm.engine import Engine, Generation, GenerationRequest
 from propersim.llm.prompts import load_template
@@ -212,7 +213,7 @@ class LLMPolicy(Policy):
     """An LLM assistant; see the module docstring for memory, prompts and the output format."""
 
     def __init__(self, cfg: AssistantConfig, seed: int, engine: Engine, clock: Clock, memory_mode: str = "ar",
-                 temperature: float = 0.9, max_tokens: int = 96):
+                 temperature: float = 0.9, max_tokens: int = 96, retrieval: RetrievalMemory | None = None):
         """
         Args:
             cfg: the arm's settings (``n_candidates`` is used).
@@ -222,6 +223,8 @@ class LLMPolicy(Policy):
             memory_mode: ``no_memory`` | ``ar`` | ``ars`` (see the module docstring).
             temperature: sampling temperature of every candidate.
             max_tokens: cap on each output; an output that reaches it counts as cut off.
+            retrieval: the ProPerAssistant's retrieval memory; ``cfg.retrieval_top_k`` similar past
+                interactions, shown at level ``cfg.memory``, join the prompt.
 
         Raises:
             ValueError: unknown ``memory_mode``.
@@ -239,12 +242,21 @@ class LLMPolicy(Policy):
         self.memories: dict[int, AssistantMemory] = {}
         #: LoRA adapter directory of the current policy version (None: the base model).
         self.adapter: str | None = None
+        self.retrieval = retrieval
+        self.last_day = 0
+        self._pending: list[dict] = []  # observed items not yet stored in the retrieval memory
+        self._recalled: dict[int, list] = {}
         self._templates = {name: load_template(PROMPT_DIR, name) for name in (
-            "chat_system", "chat_user", "base_fewshot", "memory_section", "score_note")}
+            "chat_system", "chat_user", "base_fewshot", "memory_section", "score_note", "recalled_section")}
 
     def decide_batch(self, observations: list[Observation]) -> list[list[Candidate]]:
         """``n_candidates`` sampled candidates per observation, all from one ``generate`` call."""
         n = self.cfg.n_candidates
+        if self.retrieval is not None:
+            self._flush()
+            found = self.retrieval.search([o.persona.persona_id for o in observations],
+                                          [o.action.description for o in observations], self.cfg.retrieval_top_k)
+            self._recalled = {o.persona.persona_id: r for o, r in zip(observations, found)}
         requests = [self.request(obs) for obs in observations for _ in range(n)]
         gens = self.engine.generate(requests)
         if len(gens) != len(requests):
@@ -253,7 +265,7 @@ class LLMPolicy(Policy):
         return [candidates[i * n:(i + 1) * n] for i in range(len(observations))]
 
     def observe(self, persona_id: int, day: int, tick: int, action: str, recommendation: str | None,
-                score_total: int | None) -> None:
+                score_total: int | None, reason: str = "") -> None:
         """Remember the delivered decision of (persona, day, tick) and its total score.
 
         Args:
@@ -263,19 +275,40 @@ class LLMPolicy(Policy):
             action: the user's action description at that tick.
             recommendation: the delivered text, None for "No Recommendation".
             score_total: the judge's total (0-4), None if the judge failed; shown only in ``ars`` mode.
+            reason: the judge's reasons (retrieval memory level ``ASCR``).
 
         Raises:
             ValueError: (day, tick) is before the persona's last observed one.
         """
         memory = self.memories.setdefault(persona_id, AssistantMemory(self.clock))
         memory.add(day, tick, action, recommendation, score_total)
+        self.last_day = max(self.last_day, day)
+        if self.retrieval is not None:
+            self._pending.append({"persona_id": persona_id, "day": day, "tick": tick, "action": action,
+                                  "suggestion": NO_RECOMMENDATION if recommendation is None else recommendation,
+                                  "score": score_total, "reason": reason})
+
+    def close(self) -> None:
+        if self.retrieval is not None:
+            self.retrieval.close()
+
+    def _flush(self) -> None:
+        self.retrieval.add(self._pending)
+        self._pending = []
 
     def state_dict(self) -> dict:
-        return {"memories": self.memories, "adapter": self.adapter, "version": self.version}
+        if self.retrieval is not None:
+            self._flush()
+        return {"memories": self.memories, "adapter": self.adapter, "version": self.version,
+                "last_day": self.last_day}
 
     def load_state_dict(self, state: dict) -> None:
+        """Also drops retrieval items of days after the state's (a re-run day stores them again)."""
         self.memories = dict(state["memories"])
-        self.adapter, self.version = state["adapter"], state["version"]
+        self.adapter, self.version, self.last_day = state["adapter"], state["version"], state["last_day"]
+        self._pending = []
+        if self.retrieval is not None:
+            self.retrieval.forget_after(self.last_day)
 
     def load_adapter(self, path: str, version: int) -> None:
         """Generate with the LoRA adapter in ``path`` from now on, as policy ``version``."""
@@ -289,7 +322,7 @@ class LLMPolicy(Policy):
             "name": name,
             "now": self.clock.datetime_of(obs.day, obs.tick).strftime("%A %H:%M"),
             "action": f"{obs.action.description} ({obs.action.location})",
-            "memory_section": self._memory_section(obs),
+            "memory_section": self._memory_section(obs) + self._recalled_section(obs),
         }
         if self.engine.has_chat_template:
             messages = [{"role": "system", "content": t["chat_system"].substitute(name=name)},
@@ -314,6 +347,14 @@ class LLMPolicy(Policy):
         newline it stops at."""
         said = NO_RECOMMENDATION if text is None else text
         return said if chat else f" {said}\n"
+
+    def _recalled_section(self, obs: Observation) -> str:
+        recalled = self._recalled.get(obs.persona.persona_id) if self.retrieval is not None else None
+        if not recalled:
+            return ""
+        items = "\n".join(f"- {self.clock.datetime_of(r.day, r.tick).strftime('%A %H:%M')}: "
+                          f"{r.render(self.cfg.memory)}" for r in recalled)
+        return self._templates["recalled_section"].substitute(name=obs.persona.name, items=items) + "\n\n"
 
     def _candidate(self, req: GenerationRequest, gen: Generation) -> Candidate:
         chat = not isinstance(req.prompt, str)

@@ -61,8 +61,12 @@ class Policy(ABC):
         """``n_candidates`` candidates for each observation, in order."""
 
     def observe(self, persona_id: int, day: int, tick: int, action: str, recommendation: str | None,
-                score_total: int | None) -> None:
-        """The delivered decision and its score, for policies with memory (baselines have none)."""
+                score_total: int | None, reason: str = "") -> None:
+        """The delivered decision, its score and the judge's reasons, for policies with memory (baselines
+        have none)."""
+
+    def close(self) -> None:
+        """Release external resources (connections); baselines hold none."""
 
     def state_dict(self) -> dict:
         """What the policy carries from day to day (checkpointed at day boundaries); baselines carry nothing."""

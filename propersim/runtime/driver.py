@@ -20,7 +20,7 @@ from propersim.personas.schema import Persona
 from propersim.runtime.cluster import check_gpus, connect
 from propersim.runtime.replicas import start_replicas
 from propersim.runtime.shard import PersonaShard
-from propersim.sim.runner import day_ticks, run_id_of, used_engines
+from propersim.sim.runner import MEMORY_DIR, day_ticks, run_id_of, used_engines
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class RaySimulator:
 
     backend = "ray"
 
-    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None):
+    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None, run_dir=None):
         self.cfg = cfg
         self.ticks = day_ticks(cfg)
         self.restarts = 0
@@ -54,7 +54,7 @@ class RaySimulator:
             # SPREAD: shards go to different nodes where there are several
             self.shards = [PersonaShard.options(name=f"{run_id_of(cfg)}/shard-{i}", num_cpus=cfg.runtime.shard_cpus,
                                                 scheduling_strategy="SPREAD")
-                           .remote(cfg, chunk, config_path, self.replicas)
+                           .remote(cfg, chunk, config_path, self.replicas, run_dir and run_dir / MEMORY_DIR, i)
                            for i, chunk in enumerate(split(personas, cfg))]
             self._states = ray.get([s.state.remote() for s in self.shards])
         except BaseException:

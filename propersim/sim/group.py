@@ -96,11 +96,17 @@ class PersonaGroup:
                                                                     [v.total for v in judged], arm.deliver)]
                     delivered = cands[arm.deliver]
                     memories[arm.name, i].add(tick, o.action.description, delivered.text)
+                    verdict = judged[arm.deliver]
                     arm.policy.observe(o.persona.persona_id, day, tick, o.action.description, delivered.text,
-                                       judged[arm.deliver].total)
+                                       verdict.total, "; ".join(r for r in verdict.reasons if r))
             for i in live:
                 awake_count[i] += 1
         return S.rows_to_table(rows)
+
+    def close(self) -> None:
+        """Release what the policies hold (retrieval memory connections)."""
+        for arm in self.arms:
+            arm.policy.close()
 
     def take_pairs(self) -> pa.Table:
         """The preference pairs built since the last call (:data:`schema.PAIRS`)."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import time
 import warnings
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 
 from tqdm import tqdm
@@ -20,6 +22,9 @@ from propersim.personas.schema import Persona, load_personas
 from propersim.sim.group import Arm, PersonaGroup
 from propersim.user.judge import Judge
 from propersim.world import Clock, make_planner
+
+#: RUN_DIR/memory: the retrieval memories' Milvus Lite files, one per shard and arm.
+MEMORY_DIR = "memory"
 
 
 def select_personas(cfg: ExperimentConfig, config_path: str | Path | None = None) -> list[Persona]:
@@ -85,13 +90,45 @@ def make_judge(cfg: ExperimentConfig, engines: EnginePool, clock: Clock) -> Judg
     return LLMJudge(engines.get(cfg.user.judge_engine, "user.judge_engine"), clock, retries=cfg.user.judge_retries)
 
 
-def make_arm_policy(name: str, acfg, cfg: ExperimentConfig, engines: EnginePool, clock: Clock):
+@lru_cache(maxsize=1)
+def sentence_embedder():
+    """all-MiniLM-L6-v2 (from its PyPI package), loaded once per process."""
+    from sentence_transformers import SentenceTransformer
+
+    from propersim.llm.models import resolve_model
+    return SentenceTransformer(str(resolve_model("all-minilm-l6-v2")), device="cpu")
+
+
+def make_retrieval(name: str, acfg, cfg: ExperimentConfig, personas: list[Persona], memory_dir: Path | None,
+                   shard: int):
+    """The retrieval memory of arm ``name`` for these personas: a Milvus server collection (``memory_uri``) or
+    a Milvus Lite file ``memory_dir/shard-<shard>-<arm>.db``.
+
+    Raises:
+        ValueError: neither a server URI nor a memory directory.
+    """
+    from propersim.assistant.retrieval import RetrievalMemory
+
+    if acfg.memory_uri:
+        uri = acfg.memory_uri
+    elif memory_dir is None:
+        raise ValueError(f"arms.{name}.retrieval needs a run directory or arms.{name}.memory_uri")
+    else:
+        memory_dir.mkdir(parents=True, exist_ok=True)
+        uri = str(memory_dir / f"shard-{shard}-{name}.db")
+    collection = re.sub(r"\W", "_", f"m_{run_id_of(cfg)}_{name}")
+    return RetrievalMemory(uri, collection, sentence_embedder(), [p.persona_id for p in personas])
+
+
+def make_arm_policy(name: str, acfg, cfg: ExperimentConfig, engines: EnginePool, clock: Clock,
+                    retrieval=None):
     """The policy of arm ``name``: a baseline, or an LLM assistant on its engine."""
     if acfg.policy != "llm":
         return make_policy(acfg, cfg.run.seed)
     from propersim.assistant.llm_policy import LLMPolicy
     engine = engines.get(acfg.engine, f"arms.{name}.engine" if cfg.arms else "assistant.engine")
-    return LLMPolicy(acfg, cfg.run.seed, engine, clock, acfg.memory_mode, acfg.temperature, acfg.max_tokens)
+    return LLMPolicy(acfg, cfg.run.seed, engine, clock, acfg.memory_mode, acfg.temperature, acfg.max_tokens,
+                     retrieval)
 
 
 def run_id_of(cfg: ExperimentConfig) -> str:
@@ -110,15 +147,18 @@ def day_ticks(cfg: ExperimentConfig) -> range:
 
 
 def build_group(cfg: ExperimentConfig, personas: list[Persona], config_path=None,
-                engines: EnginePool | None = None) -> PersonaGroup:
-    """A PersonaGroup with the run's planner, judge and arms (LLM roles take their engines from ``engines``)."""
+                engines: EnginePool | None = None, memory_dir: Path | None = None, shard: int = 0) -> PersonaGroup:
+    """A PersonaGroup with the run's planner, judge and arms (LLM roles take their engines from ``engines``;
+    retrieval memories live in ``memory_dir`` as shard ``shard``'s files)."""
     engines = engines or EnginePool(cfg)
     clock = Clock(cfg.sim.tick_seconds, Clock.parse_date(cfg.sim.start_date))
     trace_dir = resolve_path(cfg.world.trace_dir, config_path)
     planner_engine = engines.get(cfg.world.planner_engine, "world.planner_engine") if cfg.world.planner == "llm" \
         else None
     planner = make_planner(cfg.world.planner, clock, cfg.run.seed, trace_dir, planner_engine, cfg.world.retries)
-    arms = [Arm(name, make_arm_policy(name, acfg, cfg, engines, clock), pairs=acfg.learn)
+    arms = [Arm(name, make_arm_policy(name, acfg, cfg, engines, clock, make_retrieval(
+                name, acfg, cfg, personas, memory_dir, shard) if acfg.policy == "llm" and acfg.retrieval else None),
+                pairs=acfg.learn)
             for name, acfg in cfg.arm_configs().items()]
     return PersonaGroup(personas, arms, planner, make_judge(cfg, engines, clock), clock, run_id_of(cfg),
                         day_ticks(cfg))
@@ -137,10 +177,11 @@ class LocalSimulator:
 
     backend = "local"
 
-    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None, engines: dict | None = None):
+    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None, engines: dict | None = None,
+                 run_dir: Path | None = None):
         self.cfg = cfg
         self.engines = EnginePool(cfg, shared=engines)
-        self.group = build_group(cfg, personas, config_path, self.engines)
+        self.group = build_group(cfg, personas, config_path, self.engines, run_dir and run_dir / MEMORY_DIR)
         self.ticks = self.group.ticks
         self.restarts = 0
 
@@ -164,20 +205,22 @@ class LocalSimulator:
         self.group.load_state(state["shards"][0])
 
     def close(self) -> None:
+        self.group.close()
         self.engines.close()
 
 
-def make_simulator(cfg: ExperimentConfig, personas: list[Persona], config_path=None, engines: dict | None = None):
+def make_simulator(cfg: ExperimentConfig, personas: list[Persona], config_path=None, engines: dict | None = None,
+                   run_dir: Path | None = None):
     """In this process when ``runtime.address`` is unset, else on Ray (:mod:`propersim.runtime`).
 
     ``engines``: engines already built (name -> Engine) for an in-process run to use instead of starting them.
     """
     if cfg.runtime.address is None:
-        return LocalSimulator(cfg, personas, config_path, engines)
+        return LocalSimulator(cfg, personas, config_path, engines, run_dir)
     if engines:
         raise ValueError("engines built in this process cannot serve a run on Ray (runtime.address is set)")
     from propersim.runtime.driver import RaySimulator
-    return RaySimulator(cfg, personas, config_path)
+    return RaySimulator(cfg, personas, config_path, run_dir)
 
 
 def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
@@ -190,7 +233,7 @@ def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
         if not overwrite:
             raise FileExistsError(f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
                                   "replace it, or --out another dir")
-        for sub in (INTERACTIONS_DIR, PAIRS_DIR, CHECKPOINTS_DIR, "report"):
+        for sub in (INTERACTIONS_DIR, PAIRS_DIR, CHECKPOINTS_DIR, MEMORY_DIR, "report"):
             shutil.rmtree(run_dir / sub, ignore_errors=True)
         for name in (MANIFEST, "summary.json", "runtime.json", "planner_failures.json", "training.jsonl"):
             (run_dir / name).unlink(missing_ok=True)
@@ -297,7 +340,7 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     days = range(first_day, cfg.sim.days + 1)
     adapters = dict(state.get("adapters", {})) if state else {}
     day_seconds = {}
-    sim = make_simulator(cfg, personas, config_path, engines) if days else None
+    sim = make_simulator(cfg, personas, config_path, engines, run_dir) if days else None
     try:
         if state is not None and sim is not None:
             sim.load_state(state)

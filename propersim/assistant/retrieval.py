@@ -1,0 +1,94 @@
+"""Retrieval memory of the ProPerAssistant: every delivered decision is embedded and stored per persona in
+Milvus (a Milvus Lite file per shard locally, a Milvus server URI on clusters: the same code); before
+deciding, the assistant retrieves the ``k`` past interactions most similar to the current action.
+
+What a retrieved item shows is the memory level: ``A`` the action, ``AS`` plus the suggestion, ``ASC`` plus
+the score, ``ASCR`` plus the judge's reasons. Items carry their day, so a resumed run drops those of days it
+re-runs (:meth:`RetrievalMemory.forget_after`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LEVELS = ("A", "AS", "ASC", "ASCR")
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """One retrieved past interaction."""
+
+    day: int
+    tick: int
+    action: str
+    suggestion: str
+    score: int | None
+    reason: str
+
+    def render(self, level: str) -> str:
+        """The item as the prompt shows it at memory ``level``."""
+        parts = [self.action]
+        if "S" in level:
+            parts.append(f"suggested: {self.suggestion}")
+        if "C" in level:
+            parts.append(f"score {'n/a' if self.score is None else f'{self.score}/4'}")
+        if "R" in level and self.reason:
+            parts.append(f"because: {self.reason}")
+        return " | ".join(parts)
+
+
+class RetrievalMemory:
+    """Per-persona vector memory of delivered decisions.
+
+    Args:
+        uri: a Milvus Lite file (``.db``, one process per file) or a Milvus server URI.
+        collection: the collection (one per run and arm).
+        embedder: a sentence-transformers model (``encode(texts, normalize_embeddings=True)`` and its
+            embedding dimension).
+        persona_ids: the personas this memory serves (a shard's); :meth:`forget_after` touches only theirs.
+    """
+
+    def __init__(self, uri: str, collection: str, embedder, persona_ids: list[int]):
+        from pymilvus import MilvusClient
+
+        self.embedder = embedder
+        self.collection = collection
+        self.persona_ids = [int(p) for p in persona_ids]
+        self.client = MilvusClient(uri=uri)
+        if not self.client.has_collection(collection):
+            dimension = getattr(embedder, "get_embedding_dimension", None) or embedder.get_sentence_embedding_dimension
+            self.client.create_collection(collection, dimension=int(dimension()), metric_type="COSINE", auto_id=True)
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.encode(texts, normalize_embeddings=True, batch_size=64).tolist()
+
+    def add(self, items: list[dict]) -> None:
+        """Store items: dicts with persona_id, day, tick, action, suggestion, score (or None), reason."""
+        if not items:
+            return
+        vectors = self._embed([it["action"] for it in items])
+        rows = [{"vector": v, **{k: (-1 if k == "score" and it[k] is None else it[k]) for k in
+                                 ("persona_id", "day", "tick", "action", "suggestion", "score", "reason")}}
+                for v, it in zip(vectors, items)]
+        self.client.insert(self.collection, rows)
+
+    def search(self, persona_ids: list[int], actions: list[str], k: int) -> list[list[Recalled]]:
+        """For each (persona, action), that persona's ``k`` most similar stored interactions, best first."""
+        if k == 0 or not actions:
+            return [[] for _ in actions]
+        vectors = self._embed(actions)
+        out = []
+        for pid, vector in zip(persona_ids, vectors):  # one filtered search per persona: no leak across them
+            hits = self.client.search(self.collection, [vector], filter=f"persona_id == {int(pid)}", limit=k,
+                                      output_fields=["day", "tick", "action", "suggestion", "score", "reason"])[0]
+            out.append([Recalled(h["entity"]["day"], h["entity"]["tick"], h["entity"]["action"],
+                                 h["entity"]["suggestion"], None if h["entity"]["score"] < 0 else h["entity"]["score"],
+                                 h["entity"]["reason"]) for h in hits])
+        return out
+
+    def forget_after(self, day: int) -> None:
+        """Drop everything stored for days after ``day`` (they are about to be simulated again)."""
+        self.client.delete(self.collection, filter=f"day > {int(day)} and persona_id in {self.persona_ids}")
+
+    def close(self) -> None:
+        self.client.close()
