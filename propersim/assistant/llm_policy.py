@@ -240,8 +240,9 @@ class LLMPolicy(Policy):
         self.max_tokens = max_tokens
         #: persona_id -> that persona's memory.
         self.memories: dict[int, AssistantMemory] = {}
-        #: LoRA adapter directory of the current policy version (None: the base model).
+        #: LoRA adapter directory of the current policy version (None: the base model), and per-persona ones.
         self.adapter: str | None = None
+        self.persona_adapters: dict[int, str] = {}
         self.retrieval = retrieval
         self.last_day = 0
         self._pending: list[dict] = []  # observed items not yet stored in the retrieval memory
@@ -299,25 +300,32 @@ class LLMPolicy(Policy):
     def state_dict(self) -> dict:
         if self.retrieval is not None:
             self._flush()
-        return {"memories": self.memories, "adapter": self.adapter, "version": self.version,
-                "last_day": self.last_day}
+        return {"memories": self.memories, "adapter": self.adapter, "persona_adapters": self.persona_adapters,
+                "version": self.version, "last_day": self.last_day}
 
     def load_state_dict(self, state: dict) -> None:
         """Also drops retrieval items of days after the state's (a re-run day stores them again)."""
         self.memories = dict(state["memories"])
         self.adapter, self.version, self.last_day = state["adapter"], state["version"], state["last_day"]
+        self.persona_adapters = dict(state["persona_adapters"])
         self._pending = []
         if self.retrieval is not None:
             self.retrieval.forget_after(self.last_day)
 
-    def load_adapter(self, path: str, version: int) -> None:
-        """Generate with the LoRA adapter in ``path`` from now on, as policy ``version``."""
-        self.adapter, self.version = str(path), version
+    def load_adapter(self, path: str, version: int, persona_id: int | None = None) -> None:
+        """Generate with the LoRA adapter in ``path`` from now on (for ``persona_id`` only, if given: one
+        adapter per persona), as policy ``version``."""
+        if persona_id is None:
+            self.adapter = str(path)
+        else:
+            self.persona_adapters[persona_id] = str(path)
+        self.version = version
 
     def request(self, obs: Observation) -> GenerationRequest:
         """The generation request of one candidate for ``obs``."""
         t = self._templates
         name = obs.persona.name
+        adapter = self.persona_adapters.get(obs.persona.persona_id, self.adapter)
         fields = {
             "name": name,
             "now": self.clock.datetime_of(obs.day, obs.tick).strftime("%A %H:%M"),
@@ -327,9 +335,9 @@ class LLMPolicy(Policy):
         if self.engine.has_chat_template:
             messages = [{"role": "system", "content": t["chat_system"].substitute(name=name)},
                         {"role": "user", "content": t["chat_user"].substitute(fields)}]
-            return GenerationRequest(messages, self.max_tokens, self.temperature, adapter=self.adapter)
+            return GenerationRequest(messages, self.max_tokens, self.temperature, adapter=adapter)
         return GenerationRequest(t["base_fewshot"].substitute(fields), self.max_tokens, self.temperature,
-                                 stop=("\n",), adapter=self.adapter)
+                                 stop=("\n",), adapter=adapter)
 
     def _memory_section(self, obs: Observation) -> str:
         if self.memory_mode == "no_memory":

@@ -129,7 +129,7 @@ class RaySimulator:
         task = ray.remote(train_preference).options(num_gpus=self.cfg.trainer.gpus, num_cpus=0)
         return ray.get(task.remote(model_path, pairs, self.cfg.trainer, out_dir, init_adapter, self.cfg.run.seed))
 
-    def push_adapter(self, arm: str, path: str, version: int) -> None:
+    def push_adapter(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
         """Every shard's ``arm`` generates with the adapter from its next batch on (the replicas load it on
         first use, without restarting).
 
@@ -138,7 +138,7 @@ class RaySimulator:
         """
         timeout = self.cfg.trainer.push_timeout_s
         try:
-            ray.get([s.push_adapter.remote(arm, path, version) for s in self.shards], timeout=timeout)
+            ray.get([s.push_adapter.remote(arm, path, version, persona_id) for s in self.shards], timeout=timeout)
         except GetTimeoutError:
             raise TimeoutError(f"pushing the adapter {path} of arm {arm!r} to {len(self.shards)} shards did not "
                                f"finish in trainer.push_timeout_s={timeout:g} s") from None

@@ -31,9 +31,9 @@ class PersonaShard:
         table = self.group.run_day(day, on_tick=lambda tick: setattr(self, "_progress", (day, tick)))
         return table, self.group.take_pairs(), table.num_rows
 
-    def push_adapter(self, arm: str, path: str, version: int) -> None:
-        """Generate ``arm`` with the adapter in ``path`` from now on, as policy ``version``."""
-        next(a for a in self.group.arms if a.name == arm).policy.load_adapter(path, version)
+    def push_adapter(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
+        """Generate ``arm`` (for ``persona_id`` only, if given) with the adapter in ``path``, as ``version``."""
+        next(a for a in self.group.arms if a.name == arm).policy.load_adapter(path, version, persona_id)
 
     def progress(self) -> tuple[int, int]:
         """(day, tick) being simulated."""

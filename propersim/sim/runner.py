@@ -195,8 +195,8 @@ class LocalSimulator:
         from trainers.preference import train_preference
         return train_preference(model_path, pairs, self.cfg.trainer, out_dir, init_adapter, self.cfg.run.seed)
 
-    def push_adapter(self, arm: str, path: str, version: int) -> None:
-        next(a for a in self.group.arms if a.name == arm).policy.load_adapter(path, version)
+    def push_adapter(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
+        next(a for a in self.group.arms if a.name == arm).policy.load_adapter(path, version, persona_id)
 
     def state(self) -> dict:
         return {"shards": [self.group.state()]}
@@ -280,34 +280,50 @@ def learning_arms(cfg: ExperimentConfig) -> list[str]:
 
 
 def training_point(cfg: ExperimentConfig, run_dir: Path, day: int, sim, adapters: dict) -> list[dict]:
-    """Train every learning arm on its sampled pairs and push the result to the arm's policy everywhere.
+    """Train every learning arm on its sampled pairs and push the result to the arm's policy everywhere:
+    one adapter per arm (``trainer.scope=shared``) or one per persona (``per_persona``, the paper), each
+    continued from its previous version.
 
-    ``adapters`` (arm -> {"version", "path" relative to RUN_DIR}) is updated; one record per arm is returned
-    (and appended to
-    ``RUN_DIR/training.jsonl``): pairs, steps, loss, training seconds, push seconds and bytes.
+    ``adapters`` (arm -> {"version": N, "paths": {"shared" or persona id: path relative to RUN_DIR}}) is
+    updated; one record per adapter trained is returned and appended to ``RUN_DIR/training.jsonl``: pairs,
+    steps, loss, training seconds, push seconds and bytes.
     """
-    from propersim.data.store import PAIRS_DIR, read_dataset
+    import pyarrow.compute as pc
+
+    from propersim.data import schema as S
+    from propersim.data.store import read_dataset
     from propersim.llm.models import resolve_model
     from trainers.buffer import sample_pairs
 
     tcfg, pairs, records = cfg.trainer, read_dataset(run_dir, PAIRS_DIR), []
     for arm in learning_arms(cfg):
-        sample = sample_pairs(pairs, arm, day, tcfg.replay_buffer, tcfg.buffer_mix, tcfg.no_rec_share, cfg.run.seed)
-        record = {"day": day, "arm": arm, "pairs": sample.num_rows}
-        if sample.num_rows == 0:
-            records.append({**record, "skipped": "no pairs yet"})
-            continue
-        current = adapters.get(arm, {"version": 0, "path": None})
-        version = current["version"] + 1
-        out = Path(CHECKPOINTS_DIR) / "adapters" / arm / f"v{version}"
+        mine = pairs.filter(pc.equal(pairs[S.ARM], arm))
+        if tcfg.scope == "shared":
+            units = {"shared": mine}
+        else:
+            units = {str(pid): mine.filter(pc.equal(mine[S.PERSONA_ID], pid))
+                     for pid in sorted(set(mine[S.PERSONA_ID].to_pylist()))}
+        current = adapters.get(arm, {"version": 0, "paths": {}})
+        version, paths = current["version"] + 1, dict(current["paths"])
         model = resolve_model(cfg.engines[cfg.arm_configs()[arm].engine].model)
-        result = sim.train(str(model), sample, run_dir / out, current["path"] and str(run_dir / current["path"]))
-        start = time.perf_counter()
-        sim.push_adapter(arm, result.path, version)
-        adapters[arm] = {"version": version, "path": out.as_posix()}
-        records.append({**record, "version": version, "steps": result.steps, "loss": result.loss,
-                        "train_s": round(result.seconds, 3), "push_s": round(time.perf_counter() - start, 4),
-                        "push_bytes": sum(f.stat().st_size for f in Path(result.path).rglob("*") if f.is_file())})
+        for key, unit in units.items():
+            sample = sample_pairs(unit, arm, day, tcfg.replay_buffer, tcfg.buffer_mix, tcfg.no_rec_share,
+                                  cfg.run.seed)
+            record = {"day": day, "arm": arm, "adapter": key, "pairs": sample.num_rows}
+            if sample.num_rows == 0:
+                records.append({**record, "skipped": "no pairs yet"})
+                continue
+            out = Path(CHECKPOINTS_DIR) / "adapters" / arm / f"v{version}" / key
+            previous = paths.get(key)
+            result = sim.train(str(model), sample, run_dir / out, previous and str(run_dir / previous))
+            start = time.perf_counter()
+            sim.push_adapter(arm, result.path, version, None if key == "shared" else int(key))
+            paths[key] = out.as_posix()
+            records.append({**record, "version": version, "steps": result.steps, "loss": result.loss,
+                            "train_s": round(result.seconds, 3), "push_s": round(time.perf_counter() - start, 4),
+                            "push_bytes": sum(f.stat().st_size for f in Path(result.path).rglob("*") if f.is_file())})
+        if paths != current["paths"]:
+            adapters[arm] = {"version": version, "paths": paths}
     with (run_dir / "training.jsonl").open("a") as fh:
         fh.writelines(json.dumps(r) + "\n" for r in records)
     return records
@@ -345,7 +361,8 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         if state is not None and sim is not None:
             sim.load_state(state)
             for arm, adapter in adapters.items():  # the run directory may have moved
-                sim.push_adapter(arm, str(run_dir / adapter["path"]), adapter["version"])
+                for key, path in adapter["paths"].items():
+                    sim.push_adapter(arm, str(run_dir / path), adapter["version"], None if key == "shared" else int(key))
         writer = ShardWriter(run_dir)
         bar = tqdm(days, desc="simulated days", unit="day", disable=not progress)
         for day in bar:

@@ -38,18 +38,20 @@ OVERRIDES = ["sim.personas.count=3", "sim.days=2", "sim.first_hour=9", "sim.last
              "trainer.replay_buffer=16"]
 
 
-@pytest.fixture(scope="module")
-def learned(tmp_path_factory):
-    cfg = load_config(None, OVERRIDES)
+@pytest.fixture(scope="module", params=["shared", "per_persona"])
+def learned(request, tmp_path_factory):
+    cfg = load_config(None, OVERRIDES + [f"trainer.scope={request.param}"])
     out = tmp_path_factory.mktemp("runs") / "learn"
     engine = Recording(chat=False)
-    summary = run(cfg, out, progress=False, engines={"tiny": engine})
+    run(cfg, out, progress=False, engines={"tiny": engine})
     return cfg, out, engine
 
 
-def test_day_two_runs_on_the_adapter_trained_after_day_one(learned):
+def test_day_two_runs_on_the_adapters_trained_after_day_one(learned):
     cfg, out, engine = learned
-    assert set(engine.adapters) == {None, str(out / "checkpoints" / "adapters" / "pp" / "v1")}
+    v1 = out / "checkpoints" / "adapters" / "pp" / "v1"
+    keys = ["shared"] if cfg.trainer.scope == "shared" else ["1", "2", "3"]
+    assert set(engine.adapters) == {None} | {str(v1 / k) for k in keys}, "one adapter per persona, or one"
     assert verify(out) == []
     rows = read_interactions(out)
     pp = rows.filter(pc.equal(rows[S.ARM], "pp"))
@@ -58,11 +60,11 @@ def test_day_two_runs_on_the_adapter_trained_after_day_one(learned):
     pairs = read_dataset(out, PAIRS_DIR)
     assert pairs.num_rows > 0 and set(pairs[S.DAY].to_pylist()) <= {1, 2}
     records = [json.loads(line) for line in (out / "training.jsonl").read_text().splitlines()]
-    assert [(r["day"], r["arm"], r["version"]) for r in records] == [(1, "pp", 1), (2, "pp", 2)]
+    assert [(r["day"], r["adapter"], r["version"]) for r in records] == [(d, k, d) for d in (1, 2) for k in keys]
     assert all(r["pairs"] <= 16 and r["steps"] >= 1 and r["push_bytes"] > 0 for r in records)
     day, state = latest_checkpoint(out)
-    assert day == 2 and state["adapters"]["pp"]["version"] == 2
-    assert (out / "checkpoints" / "adapters" / "pp" / "v2" / "adapter_config.json").is_file()
+    assert day == 2 and state["adapters"]["pp"]["version"] == 2 and sorted(state["adapters"]["pp"]["paths"]) == keys
+    assert all((out / "checkpoints" / "adapters" / "pp" / "v2" / k / "adapter_config.json").is_file() for k in keys)
 
 
 def test_resume_after_a_training_point(learned, tmp_path):
@@ -73,11 +75,12 @@ def test_resume_after_a_training_point(learned, tmp_path):
     shutil.rmtree(crashed / "checkpoints" / "adapters" / "pp" / "v2")
     engine = Recording(chat=False)
     run(cfg, crashed, resume=True, progress=False, engines={"tiny": engine})
-    assert set(engine.adapters) == {str(crashed / "checkpoints" / "adapters" / "pp" / "v1")}, "the moved run's own"
+    assert {a.rsplit("/", 1)[0] for a in engine.adapters} == {str(crashed / "checkpoints" / "adapters" / "pp" / "v1")}, \
+        "the moved run's own adapters"
     assert verify(crashed) == []
     rows = read_interactions(crashed)
     pp = rows.filter(pc.and_(pc.equal(rows[S.ARM], "pp"), pc.equal(rows[S.DAY], 2)))
     assert set(pp[S.POLICY_VERSION].to_pylist()) == {1}, "day 2 re-ran on the adapter of day 1's training"
     assert rows.num_rows == read_interactions(out).num_rows, "every row once"
     records = [json.loads(line) for line in (crashed / "training.jsonl").read_text().splitlines()]
-    assert [(r["day"], r["version"]) for r in records] == [(1, 1), (2, 2)]
+    assert sorted({(r["day"], r["version"]) for r in records}) == [(1, 1), (2, 2)]
