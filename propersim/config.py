@@ -285,6 +285,9 @@ def _check_learning(cfg: ExperimentConfig) -> None:
                               f"n_candidates={arm.n_candidates}")
         if cfg.trainer.method == "none":
             raise ConfigError(f"{where}.learn=true needs trainer.method=dpo or kto")
+        if cfg.trainer.lora_r == 0:
+            raise ConfigError(f"{where}.learn=true with trainer.lora_r=0 (full fine-tuning): pushing full weights "
+                              "into running engines is not available yet; use LoRA (lora_r >= 1)")
         if arm.engine in cfg.engines and cfg.trainer.lora_r:
             cfg.engines[arm.engine].enable_lora = True
             cfg.engines[arm.engine].max_lora_rank = max(cfg.engines[arm.engine].max_lora_rank, cfg.trainer.lora_r)

@@ -72,3 +72,18 @@ def test_resolved_yaml_round_trips(tmp_path):
 def test_empty_day_window_is_refused():
     with pytest.raises(ConfigError, match="sim.first_hour=12.0 must be below sim.last_hour=8.0"):
         load_config("jobs/quickstart.yaml", ["sim.first_hour=12", "sim.last_hour=8"])
+
+
+@pytest.mark.parametrize("override, needle", [
+    ("arms.pp.policy=scheduled", "needs policy=llm and n_candidates >= 2"),
+    ("trainer.method=none", "needs trainer.method=dpo or kto"),
+    ("trainer.lora_r=0", "full fine-tuning"),
+    ("trainer.cadence=hourly", "expected day, days:K"),
+])
+def test_learning_arms_are_checked(override, needle):
+    base = ["engines.m.model=tiny-random", "arms.pp.policy=llm", "arms.pp.engine=m", "arms.pp.learn=true",
+            "trainer.method=dpo"]
+    with pytest.raises(ConfigError, match=needle):
+        load_config(None, base + [override])
+    cfg = load_config(None, base)
+    assert cfg.engines["m"].enable_lora, "a learning arm's engine serves LoRA adapters"
