@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 
 import pyarrow.parquet as pq
 import ray
-from ray.exceptions import GetTimeoutError, RayActorError
+from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from propersim.config import ExperimentConfig
@@ -88,10 +89,22 @@ class RaySimulator:
                                        f"(runtime.max_shard_restarts={self.cfg.runtime.max_shard_restarts}); "
                                        f"last: {e}") from e
                 log.warning("day %d: shard %d died (%s); restarting it from the day's start", day, i, e)
-                ray.get(self.shards[i].load_state.remote(self._states[i]))
+                self._restore(i)
                 calls[i] = self._start(i, day)
         self._write(day, [tables[i][0] for i in sorted(tables)], writer, INTERACTIONS_DIR)
         self._write(day, [tables[i][1] for i in sorted(tables)], writer, PAIRS_DIR)
+
+    def _restore(self, i: int, timeout_s: float = 600) -> None:
+        """Give restarted shard ``i`` its day-start state once Ray has brought it back."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                ray.get(self.shards[i].load_state.remote(self._states[i]))
+                return
+            except ActorUnavailableError:  # still restarting
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def _report_progress(self, day: int, running: list[int], on_tick) -> None:
         """``on_tick`` with the tick of the slowest running shard (a shard being restarted is skipped)."""

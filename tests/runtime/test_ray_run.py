@@ -120,7 +120,7 @@ def test_a_push_that_hangs_times_out_with_a_clear_error(ray_local):
 
     @ray_local.remote(num_cpus=0)
     class Hung:
-        def push_adapter(self, arm, path, version):
+        def push_adapter(self, arm, path, version, persona_id=None):
             time.sleep(60)
 
     sim = object.__new__(RaySimulator)  # only the push path: shards that never answer
