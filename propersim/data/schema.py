@@ -44,12 +44,17 @@ CRITERIA = {
 SCORE_COLUMNS = (SCORE_PREFERENCE, SCORE_FREQUENCY_OVER, SCORE_FREQUENCY_UNDER, SCORE_FREQUENCY,
                  SCORE_TIMING, SCORE_COMMUNICATION_SAFETY)
 
-INTERACTIONS = pa.schema([
+#: Where a row belongs: the leading columns of both datasets.
+_KEY_FIELDS = [
     pa.field(RUN_ID, pa.string(), nullable=False),
     pa.field(ARM, pa.string(), nullable=False),
     pa.field(PERSONA_ID, pa.int32(), nullable=False),
     pa.field(DAY, pa.int32(), nullable=False),
     pa.field(TICK, pa.int32(), nullable=False),
+]
+
+INTERACTIONS = pa.schema([
+    *_KEY_FIELDS,
     # milliseconds: Parquet has no seconds unit, so every writer (pyarrow, Ray Data) stores this type as is
     pa.field(SIM_TIME, pa.timestamp("ms"), nullable=False),
     pa.field(ACTION, pa.string(), nullable=False),
@@ -80,11 +85,12 @@ def empty_columns() -> dict[str, list]:
     return {name: [] for name in COLUMNS}
 
 
-def rows_to_table(rows: list[tuple]) -> pa.Table:
-    """Build a table from row tuples in :data:`COLUMNS` order (the fast path for row-wise producers)."""
+def rows_to_table(rows: list[tuple], schema: pa.Schema = INTERACTIONS) -> pa.Table:
+    """Build a table of ``schema`` (interactions or pairs) from row tuples in its column order (the fast path
+    for row-wise producers)."""
     if not rows:
-        return INTERACTIONS.empty_table()
-    return to_table(dict(zip(COLUMNS, map(list, zip(*rows)))))
+        return schema.empty_table()
+    return pa.Table.from_pydict(dict(zip(schema.names, map(list, zip(*rows)))), schema=schema)
 
 
 def to_table(columns: dict[str, list]) -> pa.Table:
@@ -110,11 +116,7 @@ CHOSEN_DELIVERED = "chosen_delivered"
 REJECTED_DELIVERED = "rejected_delivered"
 
 PAIRS = pa.schema([
-    pa.field(RUN_ID, pa.string(), nullable=False),
-    pa.field(ARM, pa.string(), nullable=False),
-    pa.field(PERSONA_ID, pa.int32(), nullable=False),
-    pa.field(DAY, pa.int32(), nullable=False),
-    pa.field(TICK, pa.int32(), nullable=False),
+    *_KEY_FIELDS,
     pa.field(POLICY_VERSION, pa.int32(), nullable=False),
     pa.field(PROMPT_FORMAT, pa.string(), nullable=False),
     pa.field(PROMPT, pa.string(), nullable=False),
@@ -127,11 +129,3 @@ PAIRS = pa.schema([
     pa.field(REJECTED_DELIVERED, pa.bool_(), nullable=False),
 ])
 
-PAIR_COLUMNS = tuple(PAIRS.names)
-
-
-def pair_rows_to_table(rows: list[tuple]) -> pa.Table:
-    """Build a pairs table from row tuples in :data:`PAIR_COLUMNS` order."""
-    if not rows:
-        return PAIRS.empty_table()
-    return pa.Table.from_pydict(dict(zip(PAIR_COLUMNS, map(list, zip(*rows)))), schema=PAIRS)

@@ -111,7 +111,7 @@ class PersonaGroup:
     def take_pairs(self) -> pa.Table:
         """The preference pairs built since the last call (:data:`schema.PAIRS`)."""
         rows, self.pairs = self.pairs, []
-        return S.pair_rows_to_table(rows)
+        return S.rows_to_table(rows, S.PAIRS)
 
     def state(self) -> dict:
         """What carries over from one day to the next: the policies' memories and the planner's failures."""

@@ -341,10 +341,11 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     from propersim.metrics.report import write_report
 
     run_dir = Path(run_dir)
-    if cfg.trainer.method != "none" and not learning_arms(cfg):
+    learners = learning_arms(cfg)
+    if cfg.trainer.method != "none" and not learners:
         warnings.warn(f"trainer.method={cfg.trainer.method} but no arm has learn: true; nothing is trained",
                       stacklevel=2)
-    train_days = training_days(cfg.trainer.cadence, cfg.sim.days) if learning_arms(cfg) else set()
+    train_days = training_days(cfg.trainer.cadence, cfg.sim.days) if learners else set()
     personas = select_personas(cfg, config_path)
     if resume:
         first_day, state = resume_point(run_dir, cfg)
@@ -378,7 +379,7 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
                 sim.run_day(day, writer, on_tick)
             day_seconds[day] = round(time.perf_counter() - start, 3)
             if day in train_days:
-                bar.set_postfix_str(f"day {day}/{cfg.sim.days}: training {', '.join(learning_arms(cfg))}")
+                bar.set_postfix_str(f"day {day}/{cfg.sim.days}: training {', '.join(learners)}")
                 training_point(cfg, run_dir, day, sim, adapters)
             state = {**sim.state(), "adapters": adapters}
             save_checkpoint(run_dir, day, state)

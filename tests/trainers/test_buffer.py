@@ -8,7 +8,7 @@ def pairs_table(spec):
     """spec: (arm, day, chosen) per pair."""
     rows = [("r", arm, 1, day, k, 0, "text", f"prompt {k}", chosen, f" other {k}\n", 4, 2, True, False)
             for k, (arm, day, chosen) in enumerate(spec)]
-    return S.pair_rows_to_table(rows)
+    return S.rows_to_table(rows, S.PAIRS)
 
 
 def test_cumulative_draws_up_to_size_from_the_arms_pairs_so_far():

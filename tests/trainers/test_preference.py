@@ -20,7 +20,7 @@ PROMPTS = [f"Person: Maya\nTime: Monday {8 + k}:00\nMaya is: reading\nAssistant:
 def pairs():
     rows = [("r", "pp", 1, 1, k, 0, "text", p, " No Recommendation\n", " Try a podcast about history now.\n", 4, 1,
              True, False) for k, p in enumerate(PROMPTS)]
-    return S.pair_rows_to_table(rows)
+    return S.rows_to_table(rows, S.PAIRS)
 
 
 @pytest.fixture(scope="module")
