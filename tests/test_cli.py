@@ -17,7 +17,7 @@ def propersim(*args, cwd=REPO):
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "quick"
-    r = propersim("run", "jobs/quickstart.yaml", "sim.days=2", "sim.personas.count=4", "--out", out)
+    r = propersim("run", "jobs/baselines.yaml", "sim.days=2", "sim.personas.count=4", "--out", out)
     assert r.returncode == 0, r.stderr
     return out, r
 
@@ -51,7 +51,7 @@ def test_verify_ok_then_catches_corruption(quick_run, tmp_path):
 @pytest.mark.e2e
 def test_rerun_refuses_to_mix_runs_without_overwrite(quick_run):
     out, _ = quick_run
-    r = propersim("run", "jobs/quickstart.yaml", "sim.days=1", "--out", out)
+    r = propersim("run", "jobs/baselines.yaml", "sim.days=1", "--out", out)
     assert r.returncode == 2 and "--overwrite" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -72,7 +72,7 @@ def test_report_recomputes_summary(quick_run):
     (["sim.personas.ids=[999]"], "999"),
 ])
 def test_user_errors_exit_nonzero_without_traceback(args, needle, tmp_path):
-    r = propersim("run", "jobs/quickstart.yaml", *args, "--out", tmp_path / "x")
+    r = propersim("run", "jobs/baselines.yaml", *args, "--out", tmp_path / "x")
     assert r.returncode == 2
     assert needle in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "x" / "manifest.json").exists(), "no work done"
@@ -90,5 +90,5 @@ def test_bad_persona_file_names_line_and_field(tmp_path):
     d["persona_id"] = 2
     del d["preferences"]["frequency"]
     bad.write_text(lines + "\n" + json.dumps(d) + "\n")
-    r = propersim("run", "jobs/quickstart.yaml", f"sim.personas.file={bad}", "--out", tmp_path / "x")
+    r = propersim("run", "jobs/baselines.yaml", f"sim.personas.file={bad}", "--out", tmp_path / "x")
     assert r.returncode == 2 and "bad.jsonl:2" in r.stderr and "frequency" in r.stderr

@@ -24,19 +24,19 @@ def test_paper_settings():
 
 
 def test_overrides_apply_with_types():
-    cfg = load_config("jobs/quickstart.yaml", ["sim.days=5", "user.noise=0.25", "arms.random.p=0.5"])
+    cfg = load_config("jobs/baselines.yaml", ["sim.days=5", "user.noise=0.25", "arms.random.p=0.5"])
     assert cfg.sim.days == 5 and cfg.user.noise == 0.25 and cfg.arm_configs()["random"].p == 0.5
 
 
 def test_unknown_key_names_key_and_valid_keys():
     with pytest.raises(ConfigError) as e:
-        load_config("jobs/quickstart.yaml", ["sim.dayz=3"])
+        load_config("jobs/baselines.yaml", ["sim.dayz=3"])
     assert "sim.dayz" in str(e.value) and "tick_seconds" in str(e.value) and "days" in str(e.value)
 
 
 def test_unknown_key_in_arm():
     with pytest.raises(ConfigError, match=r"arms\.random\.prob.*every_ticks"):
-        load_config("jobs/quickstart.yaml", ["arms.random.prob=0.3"])
+        load_config("jobs/baselines.yaml", ["arms.random.prob=0.3"])
 
 
 @pytest.mark.parametrize("override, needle", [
@@ -48,7 +48,7 @@ def test_unknown_key_in_arm():
 ])
 def test_bad_values_name_key_value_and_expectation(override, needle):
     with pytest.raises(ConfigError, match=None) as e:
-        load_config("jobs/quickstart.yaml", [override])
+        load_config("jobs/baselines.yaml", [override])
     assert needle in str(e.value) and override.split("=")[0] in str(e.value)
 
 
@@ -63,7 +63,7 @@ def test_override_without_equals():
 
 
 def test_resolved_yaml_round_trips(tmp_path):
-    cfg = load_config("jobs/quickstart.yaml", ["sim.days=2"])
+    cfg = load_config("jobs/baselines.yaml", ["sim.days=2"])
     path = tmp_path / "config.yaml"
     path.write_text(to_yaml(cfg))
     assert load_config(path) == cfg
@@ -71,19 +71,22 @@ def test_resolved_yaml_round_trips(tmp_path):
 
 def test_empty_day_window_is_refused():
     with pytest.raises(ConfigError, match="sim.first_hour=12.0 must be below sim.last_hour=8.0"):
-        load_config("jobs/quickstart.yaml", ["sim.first_hour=12", "sim.last_hour=8"])
+        load_config("jobs/baselines.yaml", ["sim.first_hour=12", "sim.last_hour=8"])
 
 
 @pytest.mark.parametrize("override, needle", [
     ("arms.pp.policy=scheduled", "needs policy=llm and n_candidates >= 2"),
     ("trainer.method=none", "needs trainer.method=dpo or kto"),
-    ("trainer.lora_r=0", "full fine-tuning"),
+    ("trainer.lora_r=0", "full fine-tuning.* needs trainer.scope=shared"),
+    ("trainer.lora_r=0 trainer.scope=shared arms.b.policy=llm arms.b.engine=m", r"also serves \['arms.b'\]"),
     ("trainer.cadence=hourly", "expected day, days:K"),
 ])
 def test_learning_arms_are_checked(override, needle):
     base = ["engines.m.model=tiny-random", "arms.pp.policy=llm", "arms.pp.engine=m", "arms.pp.learn=true",
             "trainer.method=dpo"]
     with pytest.raises(ConfigError, match=needle):
-        load_config(None, base + [override])
+        load_config(None, base + override.split())
     cfg = load_config(None, base)
     assert cfg.engines["m"].enable_lora, "a learning arm's engine serves LoRA adapters"
+    full = load_config(None, base + ["trainer.lora_r=0", "trainer.scope=shared"])
+    assert not full.engines["m"].enable_lora, "full fine-tuning loads weights, no adapters"

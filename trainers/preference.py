@@ -2,7 +2,7 @@
 DeepSpeed; writes a LoRA adapter directory (or full weights with ``lora_r=0``) that vLLM serves.
 
 Runs on CPU (tests, this machine) and on GPUs. DeepSpeed wants a process group even for one process; on a
-single machine the rendezvous is set to loopback here when the launcher has not set it.
+single machine the rendezvous is set to loopback for the training when the launcher has not set it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,14 +52,46 @@ def _dataset(pairs: pa.Table, method: str):
                               "rejected": [side(r[S.REJECTED]) for r in rows]})
 
 
-def _single_process_group() -> None:
-    """Loopback rendezvous for a one-process DeepSpeed run (without it DeepSpeed looks for MPI)."""
-    if "MASTER_PORT" not in os.environ:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            os.environ["MASTER_PORT"] = str(s.getsockname()[1])
-    for key, value in (("MASTER_ADDR", "127.0.0.1"), ("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0")):
-        os.environ.setdefault(key, value)
+@contextmanager
+def _training_env(deepspeed: bool, cuda: bool):
+    """For one training: a loopback rendezvous for a one-process DeepSpeed run (without it DeepSpeed looks for
+    MPI), and every core for torch on CPU (vLLM's front end leaves this process one thread). All is undone
+    after (DeepSpeed's process group and accelerate's process-wide state too), so nothing leaks into the
+    process's later trainings or into workers it starts."""
+    import torch
+
+    saved_env, threads = dict(os.environ), torch.get_num_threads()
+    if deepspeed:
+        for key, value in (("MASTER_ADDR", "127.0.0.1"), ("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0")):
+            os.environ.setdefault(key, value)
+        if "MASTER_PORT" not in os.environ:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                os.environ["MASTER_PORT"] = str(s.getsockname()[1])
+    if not cuda:
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        if deepspeed:  # DeepSpeed's process group and accelerate's process-wide state go too
+            from accelerate.state import AcceleratorState
+
+            if torch.distributed.is_initialized():
+                torch.distributed.destroy_process_group()
+            AcceleratorState._reset_state(reset_partial_state=True)
+        os.environ.clear()  # accelerate also marks the environment (ACCELERATE_USE_DEEPSPEED)
+        os.environ.update(saved_env)
+
+
+def _score_completions_only() -> None:
+    """trl's fused LM head scores only completion positions where Triton runs, and every position elsewhere (for
+    Neuron's fixed shapes). On CPU that projects every prompt token through the vocabulary (262k for Gemma-3),
+    several times the backbone's own cost; score completions only there too (the torch tile path is unchanged)."""
+    from trl.trainer import utils
+
+    if hasattr(utils, "_use_triton"):
+        utils._use_triton = lambda device: True
 
 
 def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig, out_dir: str | Path,
@@ -71,7 +104,8 @@ def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig
         cfg: method (dpo | kto), LoRA settings, beta, lr, epochs, deepspeed (a config path, or "zero2" for the
             ZeRO-2 config shipped in ``trainers/``).
         out_dir: where the adapter (or full model) is written.
-        init_adapter: continue training this adapter (the previous policy version) instead of a fresh one.
+        init_adapter: continue from the previous policy version: its adapter (LoRA) or its weights directory
+            (full fine-tuning) instead of a fresh adapter or the base model.
         seed: training seed.
 
     Raises:
@@ -85,15 +119,17 @@ def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig
     if pairs.num_rows == 0:
         raise ValueError("no preference pairs to train on")
     start = time.perf_counter()
+    _score_completions_only()
     deepspeed = None
     if cfg.deepspeed:
         deepspeed = str(ZERO2_CPU) if cfg.deepspeed == "zero2" else cfg.deepspeed
-        _single_process_group()
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     cuda = torch.cuda.is_available()
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.bfloat16 if cuda else torch.float32)
+    # full fine-tuning continues from the previous version's weights, LoRA from the base model and its adapter
+    start_from = init_adapter if init_adapter and not cfg.lora_r else model_path
+    model = AutoModelForCausalLM.from_pretrained(start_from, dtype=torch.bfloat16 if cuda else torch.float32)
     peft_config = None
     if cfg.lora_r and init_adapter:
         model = PeftModel.from_pretrained(model, init_adapter, is_trainable=True)
@@ -101,15 +137,19 @@ def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig
         peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                                  target_modules="all-linear", task_type="CAUSAL_LM")
     config_cls, trainer_cls = (KTOConfig, KTOTrainer) if cfg.method == "kto" else (DPOConfig, DPOTrainer)
-    args = config_cls(
-        output_dir=str(Path(out_dir) / "trainer"), per_device_train_batch_size=min(batch_size, pairs.num_rows),
-        num_train_epochs=cfg.epochs, learning_rate=cfg.lr, beta=cfg.beta, seed=seed, data_seed=seed,
-        use_cpu=not cuda, bf16=cuda, report_to=[], save_strategy="no", logging_steps=1, disable_tqdm=True,
-        max_length=1024, deepspeed=deepspeed)
-    trainer = trainer_cls(model=model, args=args, train_dataset=_dataset(pairs, cfg.method),
-                          processing_class=tokenizer, peft_config=peft_config)
-    out = trainer.train()
-    trainer.model.save_pretrained(str(out_dir))
+    with _training_env(deepspeed is not None, cuda):
+        args = config_cls(
+            output_dir=str(Path(out_dir) / "trainer"), per_device_train_batch_size=min(batch_size, pairs.num_rows),
+            num_train_epochs=cfg.epochs, learning_rate=cfg.lr, beta=cfg.beta, seed=seed, data_seed=seed,
+            use_cpu=not cuda, bf16=cuda, report_to=[], save_strategy="no", logging_steps=1, disable_tqdm=True,
+            max_length=1024, deepspeed=deepspeed)
+        trainer = trainer_cls(model=model, args=args, train_dataset=_dataset(pairs, cfg.method),
+                              processing_class=tokenizer, peft_config=peft_config)
+        out = trainer.train()
+    if cfg.lora_r:  # the trained adapter only (trl keeps the previous version beside it as the reference)
+        trainer.model.save_pretrained(str(out_dir), selected_adapters=["default"])
+    else:
+        trainer.model.save_pretrained(str(out_dir))
     shutil.rmtree(Path(out_dir) / "trainer", ignore_errors=True)
     if not cfg.lora_r:
         tokenizer.save_pretrained(str(out_dir))

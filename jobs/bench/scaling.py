@@ -107,7 +107,7 @@ def main(argv=None) -> dict:
             ratio = hi["cost_per_persona_tick_ms"]["median"] / lo["cost_per_persona_tick_ms"]["median"]
             print(f"{backend}: memory per added persona {1024 * per_persona:.1f} KB; cost per persona-tick at "
                   f"{hi['personas']} / at {lo['personas']} = {ratio:.2f}x")
-    result = {"points": points, "machine": machine_info()}
+    result = {"llm": args.llm, "points": points, "machine": machine_info()}
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     return result

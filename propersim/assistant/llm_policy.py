@@ -243,6 +243,7 @@ class LLMPolicy(Policy):
         #: LoRA adapter directory of the current policy version (None: the base model), and per-persona ones.
         self.adapter: str | None = None
         self.persona_adapters: dict[int, str] = {}
+        self.weights: str | None = None  # full weights from full fine-tuning
         self.retrieval = retrieval
         self.last_day = 0
         self._pending: list[dict] = []  # observed items not yet stored in the retrieval memory
@@ -301,24 +302,30 @@ class LLMPolicy(Policy):
         if self.retrieval is not None:
             self._flush()
         return {"memories": self.memories, "adapter": self.adapter, "persona_adapters": self.persona_adapters,
-                "version": self.version, "last_day": self.last_day}
+                "weights": self.weights, "version": self.version, "last_day": self.last_day}
 
     def load_state_dict(self, state: dict) -> None:
         """Also drops retrieval items of days after the state's (a re-run day stores them again)."""
         self.memories = dict(state["memories"])
         self.adapter, self.version, self.last_day = state["adapter"], state["version"], state["last_day"]
-        self.persona_adapters = dict(state["persona_adapters"])
+        self.persona_adapters, self.weights = dict(state["persona_adapters"]), state.get("weights")
         self._pending = []
         if self.retrieval is not None:
             self.retrieval.forget_after(self.last_day)
 
-    def load_adapter(self, path: str, version: int, persona_id: int | None = None) -> None:
-        """Generate with the LoRA adapter in ``path`` from now on (for ``persona_id`` only, if given: one
-        adapter per persona), as policy ``version``."""
-        if persona_id is None:
-            self.adapter = str(path)
+    def load_policy(self, path: str, version: int, persona_id: int | None = None) -> None:
+        """Generate with what training wrote in ``path`` from now on, as policy ``version``: a LoRA adapter
+        (for ``persona_id`` only, if given: one adapter per persona), or full weights (a model directory, from
+        ``trainer.lora_r=0``), which the engine loads in place; both are loaded before this returns."""
+        if not (Path(path) / "adapter_config.json").is_file():
+            self.weights = str(path)
+            self.engine.preload(weights=self.weights)
         else:
-            self.persona_adapters[persona_id] = str(path)
+            if persona_id is None:
+                self.adapter = str(path)
+            else:
+                self.persona_adapters[persona_id] = str(path)
+            self.engine.preload(adapter=str(path))
         self.version = version
 
     def request(self, obs: Observation) -> GenerationRequest:
@@ -335,9 +342,10 @@ class LLMPolicy(Policy):
         if self.engine.has_chat_template:
             messages = [{"role": "system", "content": t["chat_system"].substitute(name=name)},
                         {"role": "user", "content": t["chat_user"].substitute(fields)}]
-            return GenerationRequest(messages, self.max_tokens, self.temperature, adapter=adapter)
+            return GenerationRequest(messages, self.max_tokens, self.temperature, adapter=adapter,
+                                     weights=self.weights)
         return GenerationRequest(t["base_fewshot"].substitute(fields), self.max_tokens, self.temperature,
-                                 stop=("\n",), adapter=adapter)
+                                 stop=("\n",), adapter=adapter, weights=self.weights)
 
     def _memory_section(self, obs: Observation) -> str:
         if self.memory_mode == "no_memory":

@@ -54,7 +54,9 @@ class RetrievalMemory:
         self.embedder = embedder
         self.collection = collection
         self.persona_ids = [int(p) for p in persona_ids]
-        self.client = MilvusClient(uri=uri)
+        # no keepalive pings on an idle channel (Milvus answers pymilvus' default of one per 10 s with GOAWAY
+        # "too_many_pings" while the run trains)
+        self.client = MilvusClient(uri=uri, grpc_options={"grpc.keepalive_permit_without_calls": False})
         if not self.client.has_collection(collection):
             dimension = getattr(embedder, "get_embedding_dimension", None) or embedder.get_sentence_embedding_dimension
             self.client.create_collection(collection, dimension=int(dimension()), metric_type="COSINE", auto_id=True)

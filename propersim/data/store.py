@@ -38,6 +38,12 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def shard_name(part: int, k: int = 0) -> str:
+    """Name of shard ``k`` of part ``part`` of a day (a day runs in parts when training happens within it):
+    ``part-NNNNN`` for the first part, ``part-sPPP-NNNNN`` after, so path order is simulation order."""
+    return f"part-{k:05d}" if part == 0 else f"part-s{part:03d}-{k:05d}"
+
+
 def load_manifest(run_dir: str | Path) -> dict:
     """The manifest of ``run_dir`` (an empty one when none exists yet)."""
     path = Path(run_dir) / MANIFEST
@@ -73,9 +79,10 @@ class ShardWriter:
         self._register(path, table.num_rows)
         return path
 
-    def adopt(self, files: list[Path], day: int, dataset: str = INTERACTIONS_DIR) -> list[Path]:
-        """Move Parquet files written elsewhere (e.g. by Ray Data) into ``dataset/day=D/`` as ``part-NNNNN``
-        (renames within one file system are atomic) and record them in the manifest.
+    def adopt(self, files: list[Path], day: int, dataset: str = INTERACTIONS_DIR, part: int = 0) -> list[Path]:
+        """Move Parquet files written elsewhere (e.g. by Ray Data) into ``dataset/day=D/`` as the shards of
+        day part ``part`` (see :func:`shard_name`; renames within one file system are atomic) and record them
+        in the manifest.
 
         Raises:
             ValueError: a file does not have its dataset's schema.
@@ -87,7 +94,7 @@ class ShardWriter:
             schema = pq.read_schema(src)
             if not schema.equals(SCHEMAS[dataset]):
                 raise ValueError(f"{src} does not match the {dataset} schema:\n{schema}")
-            path = shard_dir / f"part-{k:05d}.parquet"
+            path = shard_dir / f"{shard_name(part, k)}.parquet"
             os.replace(src, path)
             self._register(path, pq.read_metadata(path).num_rows)
             paths.append(path)

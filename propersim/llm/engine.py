@@ -23,6 +23,8 @@ class GenerationRequest:
             where it can be; always validated by the caller's parser).
         stop: strings that end generation (not included in the output).
         adapter: directory of a LoRA adapter to generate with (engines started with ``enable_lora``).
+        weights: directory of full model weights the engine must serve this request with (loaded in place
+            on the first request that names them; None: the weights it serves now).
     """
 
     prompt: str | Messages
@@ -32,6 +34,7 @@ class GenerationRequest:
     json_schema: dict[str, Any] | None = None
     stop: tuple[str, ...] = ()
     adapter: str | None = None
+    weights: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class Engine(ABC):
     @abstractmethod
     def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
         """One generation per request, in order."""
+
+    def preload(self, adapter: str | None = None, weights: str | None = None) -> None:
+        """Load an adapter or full weights now rather than on the first request naming them (a push that
+        returns has them in place). Engines that load nothing do nothing."""
 
     def close(self) -> None:
         """Release the model (processes, memory)."""

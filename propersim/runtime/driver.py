@@ -45,6 +45,7 @@ class RaySimulator:
         self.ticks = day_ticks(cfg)
         self.restarts = 0
         self.shards, self.replicas = [], {}
+        self._journal: list[tuple] = []  # shard calls since the day-start state: replayed on a restarted shard
         self._owns_ray = connect(cfg.runtime)
         try:
             engines = used_engines(cfg)
@@ -62,14 +63,15 @@ class RaySimulator:
             self.close()
             raise
 
-    def run_day(self, day: int, writer: ShardWriter, on_tick) -> None:
-        """Run ``day`` on every shard; a shard that dies is restarted from its day-start state and re-runs the
-        day (same seed, same rows). Rows are written by Ray Data, then moved into place atomically.
+    def run_ticks(self, day: int, ticks: range, writer: ShardWriter, part: int, on_tick) -> None:
+        """Run ``ticks`` of ``day`` (part ``part`` of it) on every shard. A shard that dies is restarted from its
+        day-start state, replays the day's earlier parts and pushes, and re-runs these ticks (same seed, same
+        rows). Rows are written by Ray Data, then moved into place atomically.
 
         Raises:
-            RuntimeError: shards failed more than ``runtime.max_shard_restarts`` times in this day.
+            RuntimeError: shards failed more than ``runtime.max_shard_restarts`` times in this part.
         """
-        calls = {i: self._start(i, day) for i in range(len(self.shards))}
+        calls = {i: self._start(i, day, ticks) for i in range(len(self.shards))}
         tables, restarts = {}, 0
         while calls:
             counts = {calls[i][2]: i for i in calls}
@@ -90,21 +92,25 @@ class RaySimulator:
                                        f"last: {e}") from e
                 log.warning("day %d: shard %d died (%s); restarting it from the day's start", day, i, e)
                 self._restore(i)
-                calls[i] = self._start(i, day)
-        self._write(day, [tables[i][0] for i in sorted(tables)], writer, INTERACTIONS_DIR)
-        self._write(day, [tables[i][1] for i in sorted(tables)], writer, PAIRS_DIR)
+                calls[i] = self._start(i, day, ticks)
+        self._write(day, part, [tables[i][0] for i in sorted(tables)], writer, INTERACTIONS_DIR)
+        self._write(day, part, [tables[i][1] for i in sorted(tables)], writer, PAIRS_DIR)
+        self._journal.append(("run_ticks", day, ticks.start, ticks.stop))
 
     def _restore(self, i: int, timeout_s: float = 600) -> None:
-        """Give restarted shard ``i`` its day-start state once Ray has brought it back."""
+        """Give restarted shard ``i`` its day-start state once Ray has brought it back, then replay what it did
+        since (the day's earlier parts, their output dropped, and the adapter pushes between them)."""
         deadline = time.monotonic() + timeout_s
         while True:
             try:
                 ray.get(self.shards[i].load_state.remote(self._states[i]))
-                return
+                break
             except ActorUnavailableError:  # still restarting
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
+        for method, *args in self._journal:
+            ray.get(getattr(self.shards[i], method).remote(*args))
 
     def _report_progress(self, day: int, running: list[int], on_tick) -> None:
         """``on_tick`` with the tick of the slowest running shard (a shard being restarted is skipped)."""
@@ -114,12 +120,12 @@ class RaySimulator:
             return
         on_tick(min(t if d == day else self.ticks.start for d, t in progress))
 
-    def _start(self, i: int, day: int) -> tuple:
-        """(interactions, pairs, row count) refs of shard ``i``'s day."""
-        return tuple(self.shards[i].run_day.options(num_returns=3).remote(day))
+    def _start(self, i: int, day: int, ticks: range) -> tuple:
+        """(interactions, pairs, row count) refs of shard ``i``'s ticks."""
+        return tuple(self.shards[i].run_ticks.options(num_returns=3).remote(day, ticks.start, ticks.stop))
 
-    def _write(self, day: int, table_refs: list, writer: ShardWriter, dataset: str) -> None:
-        """Ray Data writes the day's tables (on the driver's node, where RUN_DIR is) into a temporary
+    def _write(self, day: int, part: int, table_refs: list, writer: ShardWriter, dataset: str) -> None:
+        """Ray Data writes the part's tables (on the driver's node, where RUN_DIR is) into a temporary
         directory; the files are then renamed into ``<dataset>/day=D/`` and entered in the manifest."""
         import ray.data
 
@@ -132,32 +138,38 @@ class RaySimulator:
         files = sorted(tmp.glob("*.parquet"))
         if dataset != INTERACTIONS_DIR:  # only the interactions keep empty shards (a day with no one awake)
             files = [f for f in files if pq.read_metadata(f).num_rows]
-        writer.adopt(files, day, dataset)
+        writer.adopt(files, day, dataset, part)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    def train(self, model_path: str, pairs, out_dir, init_adapter: str | None):
-        """A training point as a Ray task with ``trainer.gpus`` GPUs (LoRA on CPU here)."""
+    def train(self, jobs: list[tuple]) -> list:
+        """Each (model path, pairs, out dir, init adapter) as a Ray task with ``trainer.gpus`` GPUs (one CPU
+        each without), all submitted at once: Ray spreads a point's per-persona trainings over the cluster."""
         from trainers.preference import train_preference
 
-        task = ray.remote(train_preference).options(num_gpus=self.cfg.trainer.gpus, num_cpus=0)
-        return ray.get(task.remote(model_path, pairs, self.cfg.trainer, out_dir, init_adapter, self.cfg.run.seed))
+        gpus = self.cfg.trainer.gpus
+        task = ray.remote(train_preference).options(num_gpus=gpus, num_cpus=0 if gpus else 1)
+        return ray.get([task.remote(model, pairs, self.cfg.trainer, out, init, self.cfg.run.seed)
+                        for model, pairs, out, init in jobs])
 
-    def push_adapter(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
-        """Every shard's ``arm`` generates with the adapter from its next batch on (the replicas load it on
-        first use, without restarting).
+    def push_policy(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
+        """Every shard's ``arm`` generates with the adapter or full weights in ``path`` from its next batch on
+        (the replicas load them on first use, without restarting).
 
         Raises:
             TimeoutError: not every shard took the push within ``trainer.push_timeout_s``.
         """
         timeout = self.cfg.trainer.push_timeout_s
         try:
-            ray.get([s.push_adapter.remote(arm, path, version, persona_id) for s in self.shards], timeout=timeout)
+            ray.get([s.push_policy.remote(arm, path, version, persona_id) for s in self.shards], timeout=timeout)
         except GetTimeoutError:
-            raise TimeoutError(f"pushing the adapter {path} of arm {arm!r} to {len(self.shards)} shards did not "
+            raise TimeoutError(f"pushing the policy {path} of arm {arm!r} to {len(self.shards)} shards did not "
                                f"finish in trainer.push_timeout_s={timeout:g} s") from None
+        self._journal.append(("push_policy", arm, path, version, persona_id))
 
     def state(self) -> dict:
+        """The shards' states at a day's end (what a restarted shard starts the next day from)."""
         self._states = ray.get([s.state.remote() for s in self.shards])
+        self._journal = []
         return {"shards": self._states}
 
     def load_state(self, state: dict) -> None:
@@ -165,7 +177,7 @@ class RaySimulator:
         if len(state["shards"]) != len(self.shards):
             raise ValueError(f"the checkpoint holds {len(state['shards'])} shards, this run has {len(self.shards)}")
         ray.get([s.load_state.remote(st) for s, st in zip(self.shards, state["shards"])])
-        self._states = list(state["shards"])
+        self._states, self._journal = list(state["shards"]), []
 
     def close(self) -> None:
         """Stop the actors (engines closed first) and leave Ray if this run joined it."""

@@ -45,6 +45,9 @@ class EngineReplica:
     def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
         return self.engine.generate(requests)
 
+    def preload(self, adapter: str | None = None, weights: str | None = None) -> None:
+        self.engine.preload(adapter, weights)
+
     def close(self) -> None:
         self.engine.close()
 
@@ -98,6 +101,15 @@ class ReplicaRouter(Engine):
     @property
     def has_chat_template(self) -> bool:
         return self._chat
+
+    def preload(self, adapter: str | None = None, weights: str | None = None) -> None:
+        """Every live replica loads the adapter or weights now (one that is down loads them on first use after
+        its restart: requests name what they need)."""
+        for ref in [h.preload.remote(adapter, weights) for h in self.handles]:
+            try:
+                ray.get(ref, timeout=self.timeout_s)
+            except RayActorError as e:
+                log.warning("replica down during a preload (it loads on first use): %s", e)
 
     def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
         """Raises RuntimeError when a chunk found no live replica for ``timeout_s``."""

@@ -25,15 +25,17 @@ class PersonaShard:
         self.group = build_group(cfg, personas, config_path, EnginePool(cfg, shared=routers), memory_dir, shard)
         self._progress = (0, self.group.ticks.start)
 
-    def run_day(self, day: int) -> tuple[pa.Table, pa.Table, int]:
-        """The day's rated interactions and preference pairs (kept in the object store by the caller) and the
-        interaction row count."""
-        table = self.group.run_day(day, on_tick=lambda tick: setattr(self, "_progress", (day, tick)))
+    def run_ticks(self, day: int, start: int, stop: int) -> tuple[pa.Table, pa.Table, int]:
+        """Ticks ``start`` to ``stop`` of ``day``: their rated interactions and preference pairs (kept in the
+        object store by the caller) and the interaction row count."""
+        table = self.group.run_ticks(day, range(start, stop),
+                                     on_tick=lambda tick: setattr(self, "_progress", (day, tick)))
         return table, self.group.take_pairs(), table.num_rows
 
-    def push_adapter(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
-        """Generate ``arm`` (for ``persona_id`` only, if given) with the adapter in ``path``, as ``version``."""
-        next(a for a in self.group.arms if a.name == arm).policy.load_adapter(path, version, persona_id)
+    def push_policy(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
+        """Generate ``arm`` (for ``persona_id`` only, if given) with the adapter or weights in ``path``, as
+        ``version``."""
+        next(a for a in self.group.arms if a.name == arm).policy.load_policy(path, version, persona_id)
 
     def progress(self) -> tuple[int, int]:
         """(day, tick) being simulated."""

@@ -54,23 +54,32 @@ class PersonaGroup:
         self.run_id = run_id
         self.ticks = ticks if ticks is not None else range(clock.ticks_per_day)
         self.pairs: list[tuple] = []  # pair rows since the last take_pairs()
+        self._day: list | None = None  # day, plans, wake, memories, awake counts, next tick of the day in progress
 
     def run_day(self, day: int, on_tick: Callable[[int], None] | None = None) -> pa.Table:
         """Simulate 1-based ``day`` for every persona and arm; one row per rated candidate.
 
         ``on_tick(tick)`` is called before each tick of :attr:`ticks` (progress reporting on long LLM days).
         """
-        if hasattr(self.planner, "plan_days"):  # LLM planners batch all personas' prompts
-            plans: list[DayPlan] = self.planner.plan_days(self.personas, day)
-        else:
-            plans = [self.planner.plan_day(p, day) for p in self.personas]
-        wake = [next((t for t, a in enumerate(plan.tick_actions) if a is not None), 0) for plan in plans]
-        memories = {(arm.name, i): EvaluativeMemory(self.clock.tick_seconds)
-                    for arm in self.arms for i in range(len(self.personas))}
-        awake_count = [sum(a is not None for a in plan.tick_actions[:self.ticks.start]) for plan in plans]
+        return self.run_ticks(day, self.ticks, on_tick)
+
+    def run_ticks(self, day: int, ticks: range, on_tick: Callable[[int], None] | None = None) -> pa.Table:
+        """Simulate ``ticks`` of ``day``: a day in parts (training between them). A part that starts at the
+        window's first tick starts the day afresh; a later part continues the day the previous part left.
+
+        Raises:
+            ValueError: ``ticks`` neither start the window nor continue the day in progress.
+        """
+        if ticks.start == self.ticks.start:
+            self._day = [day, *self._begin_day(day), ticks.start]
+        elif self._day is None or (self._day[0], self._day[-1]) != (day, ticks.start):
+            raise ValueError(f"ticks from {ticks.start} do not continue day {day}: a day starts at tick "
+                             f"{self.ticks.start} and each part where the previous one stopped")
+        _, plans, wake, memories, awake_count, _ = self._day
+        self._day[-1] = ticks.stop
         rows: list[tuple] = []
         day_start_ms, tick_ms = self.clock.epoch_of(day, 0) * 1000, self.clock.tick_seconds * 1000
-        for tick in self.ticks:
+        for tick in ticks:
             if on_tick is not None:
                 on_tick(tick)
             live = [i for i, plan in enumerate(plans) if plan.tick_actions[tick] is not None]
@@ -102,6 +111,18 @@ class PersonaGroup:
             for i in live:
                 awake_count[i] += 1
         return S.rows_to_table(rows)
+
+    def _begin_day(self, day: int) -> tuple:
+        """Plans, wake ticks, fresh evaluative memories and awake counts at the window's start."""
+        if hasattr(self.planner, "plan_days"):  # LLM planners batch all personas' prompts
+            plans: list[DayPlan] = self.planner.plan_days(self.personas, day)
+        else:
+            plans = [self.planner.plan_day(p, day) for p in self.personas]
+        wake = [next((t for t, a in enumerate(plan.tick_actions) if a is not None), 0) for plan in plans]
+        memories = {(arm.name, i): EvaluativeMemory(self.clock.tick_seconds)
+                    for arm in self.arms for i in range(len(self.personas))}
+        awake_count = [sum(a is not None for a in plan.tick_actions[:self.ticks.start]) for plan in plans]
+        return plans, wake, memories, awake_count
 
     def close(self) -> None:
         """Release what the policies hold (retrieval memory connections)."""

@@ -8,18 +8,21 @@ import re
 import shutil
 import time
 import warnings
-from dataclasses import asdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from tqdm import tqdm
 
 from propersim.assistant.policies import make_policy
-from propersim.config import ExperimentConfig, resolve_path, to_yaml, training_days
-from propersim.data.store import INTERACTIONS_DIR, MANIFEST, PAIRS_DIR, ShardWriter, read_interactions
+from propersim.config import ExperimentConfig, resolve_path, to_yaml
+from propersim.data.store import (INTERACTIONS_DIR, MANIFEST, PAIRS_DIR, ShardWriter, read_interactions,
+                                  shard_name)
 from propersim.sim.checkpoint import CHECKPOINTS_DIR, latest_checkpoint, save_checkpoint
 from propersim.personas.schema import Persona, load_personas
 from propersim.sim.group import Arm, PersonaGroup
+from propersim.sim.schedule import Schedule
 from propersim.user.judge import Judge
 from propersim.world import Clock, make_planner
 
@@ -185,18 +188,22 @@ class LocalSimulator:
         self.ticks = self.group.ticks
         self.restarts = 0
 
-    def run_day(self, day: int, writer: ShardWriter, on_tick) -> None:
-        writer.write(self.group.run_day(day, on_tick), day, "part-00000")
+    def run_ticks(self, day: int, ticks: range, writer: ShardWriter, part: int, on_tick) -> None:
+        """Simulate ``ticks`` of ``day`` (part ``part`` of it) and write their rows and pairs."""
+        writer.write(self.group.run_ticks(day, ticks, on_tick), day, shard_name(part))
         pairs = self.group.take_pairs()
         if pairs.num_rows:
-            writer.write(pairs, day, "part-00000", PAIRS_DIR)
+            writer.write(pairs, day, shard_name(part), PAIRS_DIR)
 
-    def train(self, model_path: str, pairs, out_dir: Path, init_adapter: str | None):
+    def train(self, jobs: list[tuple]) -> list:
+        """Train each (model path, pairs, out dir, init adapter) in turn, in this process."""
         from trainers.preference import train_preference
-        return train_preference(model_path, pairs, self.cfg.trainer, out_dir, init_adapter, self.cfg.run.seed)
+        return [train_preference(model, pairs, self.cfg.trainer, out, init, self.cfg.run.seed)
+                for model, pairs, out, init in jobs]
 
-    def push_adapter(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
-        next(a for a in self.group.arms if a.name == arm).policy.load_adapter(path, version, persona_id)
+    def push_policy(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
+        """``arm`` generates with the adapter or full weights in ``path`` from its next batch on."""
+        next(a for a in self.group.arms if a.name == arm).policy.load_policy(path, version, persona_id)
 
     def state(self) -> dict:
         return {"shards": [self.group.state()]}
@@ -279,15 +286,20 @@ def learning_arms(cfg: ExperimentConfig) -> list[str]:
     return [name for name, acfg in cfg.arm_configs().items() if acfg.learn]
 
 
-def training_point(cfg: ExperimentConfig, run_dir: Path, day: int, sim, adapters: dict) -> list[dict]:
-    """Train every learning arm on its sampled pairs and push the result to the arm's policy everywhere:
-    one adapter per arm (``trainer.scope=shared``) or one per persona (``per_persona``, the paper), each
-    continued from its previous version.
+@dataclass
+class TrainingPoint:
+    """The adapters one training point trains: one per learning arm (``trainer.scope=shared``) or one per
+    persona (``per_persona``, the paper), each continued from its previous version."""
 
-    ``adapters`` (arm -> {"version": N, "paths": {"shared" or persona id: path relative to RUN_DIR}}) is
-    updated; one record per adapter trained is returned and appended to ``RUN_DIR/training.jsonl``: pairs,
-    steps, loss, training seconds, push seconds and bytes.
-    """
+    point: tuple[int, int]  # (day, ticks of the day's window done)
+    jobs: list[dict] = field(default_factory=list)  # arm, key, version, pairs (the sample), out, init, model
+    records: list[dict] = field(default_factory=list)  # one per adapter, for training.jsonl
+    results: list = field(default_factory=list)  # TrainResult per job, once trained
+
+
+def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], adapters: dict) -> TrainingPoint:
+    """Sample each adapter's pairs from the replay buffer: the arm's pairs simulated before ``point`` (read
+    from ``RUN_DIR/pairs``, so the same point always gets the same sample, whenever it is read)."""
     import pyarrow.compute as pc
 
     from propersim.data import schema as S
@@ -295,7 +307,11 @@ def training_point(cfg: ExperimentConfig, run_dir: Path, day: int, sim, adapters
     from propersim.llm.models import resolve_model
     from trainers.buffer import sample_pairs
 
-    tcfg, pairs, records = cfg.trainer, read_dataset(run_dir, PAIRS_DIR), []
+    day, done = point
+    pairs = read_dataset(run_dir, PAIRS_DIR)
+    before = pc.or_(pc.less(pairs[S.DAY], day),
+                    pc.and_(pc.equal(pairs[S.DAY], day), pc.less(pairs[S.TICK], day_ticks(cfg).start + done)))
+    pairs, tcfg, planned = pairs.filter(before), cfg.trainer, TrainingPoint(point)
     for arm in learning_arms(cfg):
         mine = pairs.filter(pc.equal(pairs[S.ARM], arm))
         if tcfg.scope == "shared":
@@ -304,36 +320,93 @@ def training_point(cfg: ExperimentConfig, run_dir: Path, day: int, sim, adapters
             units = {str(pid): mine.filter(pc.equal(mine[S.PERSONA_ID], pid))
                      for pid in sorted(set(mine[S.PERSONA_ID].to_pylist()))}
         current = adapters.get(arm, {"version": 0, "paths": {}})
-        version, paths = current["version"] + 1, dict(current["paths"])
-        model = resolve_model(cfg.engines[cfg.arm_configs()[arm].engine].model)
+        version = current["version"] + 1
+        model = str(resolve_model(cfg.engines[cfg.arm_configs()[arm].engine].model))
         for key, unit in units.items():
             sample = sample_pairs(unit, arm, day, tcfg.replay_buffer, tcfg.buffer_mix, tcfg.no_rec_share,
                                   cfg.run.seed)
-            record = {"day": day, "arm": arm, "adapter": key, "pairs": sample.num_rows}
+            record = {"day": day, "after_tick": done, "arm": arm, "adapter": key, "pairs": sample.num_rows}
             if sample.num_rows == 0:
-                records.append({**record, "skipped": "no pairs yet"})
+                planned.records.append({**record, "skipped": "no pairs yet"})
                 continue
-            out = Path(CHECKPOINTS_DIR) / "adapters" / arm / f"v{version}" / key
-            previous = paths.get(key)
-            result = sim.train(str(model), sample, run_dir / out, previous and str(run_dir / previous))
-            start = time.perf_counter()
-            sim.push_adapter(arm, result.path, version, None if key == "shared" else int(key))
-            paths[key] = out.as_posix()
-            records.append({**record, "version": version, "steps": result.steps, "loss": result.loss,
-                            "train_s": round(result.seconds, 3), "push_s": round(time.perf_counter() - start, 4),
-                            "push_bytes": sum(f.stat().st_size for f in Path(result.path).rglob("*") if f.is_file())})
-        if paths != current["paths"]:
-            adapters[arm] = {"version": version, "paths": paths}
+            planned.records.append({**record, "version": version})
+            planned.jobs.append({"arm": arm, "key": key, "version": version, "pairs": sample, "model": model,
+                                 "out": (Path(CHECKPOINTS_DIR) / "adapters" / arm / f"v{version}" / key).as_posix(),
+                                 "init": current["paths"].get(key)})
+    return planned
+
+
+def train_point(sim, run_dir: Path, planned: TrainingPoint) -> TrainingPoint:
+    """Train every adapter of ``planned`` on ``sim``'s trainer (in this process or a Ray task)."""
+    planned.results = sim.train([(job["model"], job["pairs"], run_dir / job["out"],
+                                  job["init"] and str(run_dir / job["init"])) for job in planned.jobs])
+    return planned
+
+
+def push_point(sim, run_dir: Path, trained: TrainingPoint, adapters: dict) -> list[dict]:
+    """Push the trained adapters to the arms' policies everywhere, update ``adapters`` (arm -> {"version",
+    "paths": {"shared" or persona id: path relative to RUN_DIR}}) and append the point's records (pairs, steps,
+    loss, training seconds, push seconds and bytes) to ``RUN_DIR/training.jsonl``."""
+    records = iter([r for r in trained.records if "version" in r])
+    for job, result in zip(trained.jobs, trained.results):
+        start = time.perf_counter()
+        persona_id = None if job["key"] == "shared" else int(job["key"])
+        sim.push_policy(job["arm"], result.path, job["version"], persona_id)
+        current = adapters.setdefault(job["arm"], {"version": 0, "paths": {}})
+        current["version"], current["paths"] = job["version"], {**current["paths"], job["key"]: job["out"]}
+        next(records).update(steps=result.steps, loss=result.loss, train_s=round(result.seconds, 3),
+                             push_s=round(time.perf_counter() - start, 4),
+                             push_bytes=sum(f.stat().st_size for f in Path(result.path).rglob("*") if f.is_file()))
     with (run_dir / "training.jsonl").open("a") as fh:
-        fh.writelines(json.dumps(r) + "\n" for r in records)
-    return records
+        fh.writelines(json.dumps(r) + "\n" for r in trained.records)
+    return trained.records
+
+
+class Trainings:
+    """Training points in flight: synchronous ones train and push at once; asynchronous ones train in a
+    background thread and are pushed at their push position (waiting there if not done)."""
+
+    def __init__(self, cfg: ExperimentConfig, run_dir: Path, sim, adapters: dict, schedule: Schedule):
+        self.cfg, self.run_dir, self.sim, self.adapters, self.schedule = cfg, run_dir, sim, adapters, schedule
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="trainer")
+        self._pending: list[tuple[tuple[int, int], tuple[int, int], object]] = []  # point, push at, future
+
+    @property
+    def pending(self) -> list[tuple[int, int]]:
+        """Training points not pushed yet (a checkpoint lists them; resuming trains them again)."""
+        return [point for point, _, _ in self._pending]
+
+    def at(self, position: tuple[int, int]) -> None:
+        """The simulation reached ``position``: push what is due there, then start its training point."""
+        if position in self.schedule.push_at:
+            self._push(lambda due: True)  # a training point continues the adapters of the earlier ones
+            self.start(position)
+        self._push(lambda due: due <= position)
+
+    def start(self, point: tuple[int, int]) -> None:
+        planned = plan_training(self.cfg, self.run_dir, point, self.adapters)
+        due = self.schedule.push_at[point]
+        future = Future()
+        if due == point:
+            future.set_result(train_point(self.sim, self.run_dir, planned))
+        else:
+            future = self._pool.submit(train_point, self.sim, self.run_dir, planned)
+        self._pending.append((point, due, future))
+
+    def _push(self, ready) -> None:
+        while self._pending and ready(self._pending[0][1]):
+            push_point(self.sim, self.run_dir, self._pending.pop(0)[2].result(), self.adapters)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite: bool = False,
         resume: bool = False, progress: bool = True, engines: dict | None = None) -> dict:
     """Simulate every day (in this process or on Ray), write each day's interactions and pairs, train the
-    learning arms at their cadence, checkpoint, then write the report. With ``resume``, continue ``run_dir``
-    from its last checkpoint; ``engines`` are engines built by the caller for an in-process run.
+    learning arms at their cadence (:mod:`propersim.sim.schedule`), checkpoint at each day's end, then write
+    the report. With ``resume``, continue ``run_dir`` from its last checkpoint; ``engines`` are engines built by
+    the caller for an in-process run.
 
     Returns:
         The summary dict written to ``RUN_DIR/summary.json``.
@@ -345,11 +418,13 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     if cfg.trainer.method != "none" and not learners:
         warnings.warn(f"trainer.method={cfg.trainer.method} but no arm has learn: true; nothing is trained",
                       stacklevel=2)
-    train_days = training_days(cfg.trainer.cadence, cfg.sim.days) if learners else set()
+    window = day_ticks(cfg)
+    schedule = Schedule.of(cfg.trainer.cadence if learners else "never", cfg.sim.days, len(window),
+                           cfg.trainer.mode == "async", cfg.trainer.max_staleness)
     personas = select_personas(cfg, config_path)
     if resume:
         first_day, state = resume_point(run_dir, cfg)
-        _drop_training_after(run_dir, first_day - 1)
+        _drop_training_after(run_dir, first_day - 1, state.get("pending", []) if state else [])
     else:
         prepare_run_dir(run_dir, overwrite)
         (run_dir / "config.yaml").write_text(to_yaml(cfg))
@@ -358,12 +433,15 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     adapters = dict(state.get("adapters", {})) if state else {}
     day_seconds = {}
     sim = make_simulator(cfg, personas, config_path, engines, run_dir) if days else None
+    trainings = Trainings(cfg, run_dir, sim, adapters, schedule)
     try:
         if state is not None and sim is not None:
             sim.load_state(state)
             for arm, adapter in adapters.items():  # the run directory may have moved
                 for key, path in adapter["paths"].items():
-                    sim.push_adapter(arm, str(run_dir / path), adapter["version"], None if key == "shared" else int(key))
+                    sim.push_policy(arm, str(run_dir / path), adapter["version"], None if key == "shared" else int(key))
+            for point in state.get("pending", []):  # trained again: their pairs are on disk
+                trainings.start(tuple(point))
         writer = ShardWriter(run_dir)
         bar = tqdm(days, desc="simulated days", unit="day", disable=not progress)
         for day in bar:
@@ -371,20 +449,22 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
             writer.clear_day(day)
             writer.clear_day(day, PAIRS_DIR)
             start = time.perf_counter()
-            with tqdm(total=len(sim.ticks), desc=f"day {day} ticks", unit="tick", leave=False,
+            with tqdm(total=len(window), desc=f"day {day} ticks", unit="tick", leave=False,
                       disable=not progress) as ticks:
                 def on_tick(tick, ticks=ticks):
-                    ticks.n = tick - sim.ticks.start
+                    ticks.n = tick - window.start
                     ticks.refresh()
-                sim.run_day(day, writer, on_tick)
+                for part, offsets in enumerate(schedule.segments(day)):
+                    sim.run_ticks(day, window[offsets.start:offsets.stop], writer, part, on_tick)
+                    if (day, offsets.stop) in schedule.push_at:
+                        bar.set_postfix_str(f"day {day}/{cfg.sim.days}: training {', '.join(learners)}")
+                    trainings.at((day, offsets.stop))
             day_seconds[day] = round(time.perf_counter() - start, 3)
-            if day in train_days:
-                bar.set_postfix_str(f"day {day}/{cfg.sim.days}: training {', '.join(learners)}")
-                training_point(cfg, run_dir, day, sim, adapters)
-            state = {**sim.state(), "adapters": adapters}
+            state = {**sim.state(), "adapters": adapters, "pending": trainings.pending}
             save_checkpoint(run_dir, day, state)
             _write_planner_failures(run_dir, state)
     finally:
+        trainings.close()
         if sim is not None:
             sim.close()
     if sim is not None:
@@ -395,11 +475,14 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     return write_report(run_dir, read_interactions(run_dir), personas, cfg.sim.tick_seconds)
 
 
-def _drop_training_after(run_dir: Path, day: int) -> None:
-    """On resume: forget training records and adapters of days after the checkpoint (they are redone)."""
+def _drop_training_after(run_dir: Path, day: int, pending: list) -> None:
+    """On resume: forget training records of days after the checkpoint and of its pending training points
+    (they are redone)."""
     log = run_dir / "training.jsonl"
     if log.is_file():
-        kept = [line for line in log.read_text().splitlines() if json.loads(line)["day"] <= day]
+        redo = {tuple(p) for p in pending}
+        kept = [line for line in log.read_text().splitlines()
+                if (r := json.loads(line))["day"] <= day and (r["day"], r["after_tick"]) not in redo]
         log.write_text("".join(line + "\n" for line in kept))
 
 

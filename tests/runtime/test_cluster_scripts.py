@@ -16,7 +16,7 @@ from tests.conftest import REPO, assert_same_metrics
 
 pytestmark = pytest.mark.e2e
 
-RUN = ["jobs/quickstart.yaml", "sim.personas.count=4", "sim.days=1", "runtime.shards=2"]
+RUN = ["jobs/baselines.yaml", "sim.personas.count=4", "sim.days=1", "runtime.shards=2"]
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ from tests.conftest import REPO, assert_same_metrics
 
 pytestmark = pytest.mark.integration
 
-CONFIG = "jobs/quickstart.yaml"
+CONFIG = "jobs/baselines.yaml"
 BASE = ["sim.personas.count=12", "sim.days=2", "assistant.n_candidates=2", "user.noise=0.05"]
 KEYS = ["arm", "persona_id", "day", "tick", "candidate"]
 
@@ -120,16 +120,30 @@ def test_a_push_that_hangs_times_out_with_a_clear_error(ray_local):
 
     @ray_local.remote(num_cpus=0)
     class Hung:
-        def push_adapter(self, arm, path, version, persona_id=None):
+        def push_policy(self, arm, path, version, persona_id=None):
             time.sleep(60)
 
     sim = object.__new__(RaySimulator)  # only the push path: shards that never answer
     sim.cfg = load_config(None, ["trainer.push_timeout_s=1"])
     sim.shards = [Hung.remote(), Hung.remote()]
     start = time.monotonic()
-    with pytest.raises(TimeoutError, match=r"adapter /runs/a/v1 of arm 'pp' to 2 shards did not finish in "
+    with pytest.raises(TimeoutError, match=r"policy /runs/a/v1 of arm 'pp' to 2 shards did not finish in "
                                            r"trainer.push_timeout_s=1 s"):
-        sim.push_adapter("pp", "/runs/a/v1", 1)
+        sim.push_policy("pp", "/runs/a/v1", 1)
     assert time.monotonic() - start < 30
     for shard in sim.shards:
         ray_local.kill(shard)
+
+
+def test_a_points_trainings_run_as_ray_tasks(ray_local, tmp_path):
+    from propersim.llm.models import resolve_model
+    from propersim.runtime.driver import RaySimulator
+    from tests.trainers.test_preference import pairs
+
+    sim = object.__new__(RaySimulator)  # only the training path: real DPO on the tiny model in Ray tasks
+    sim.cfg = load_config(None, ["trainer.method=dpo", "trainer.lora_r=4", "trainer.lora_alpha=8",
+                                 "trainer.epochs=1"])
+    model = str(resolve_model("tiny-random"))
+    results = sim.train([(model, pairs(), tmp_path / key, None) for key in ("1", "2")])
+    assert [r.path for r in results] == [str(tmp_path / "1"), str(tmp_path / "2")]
+    assert all(r.steps >= 1 and (tmp_path / k / "adapter_config.json").is_file() for r, k in zip(results, "12"))

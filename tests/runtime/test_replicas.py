@@ -11,7 +11,7 @@ from propersim.config import load_config
 from propersim.llm.models import resolve_model
 from propersim.llm.engine import GenerationRequest
 from propersim.runtime.replicas import ReplicaRouter, start_replicas
-from propersim.sim.runner import select_personas
+from propersim.sim.runner import day_ticks, select_personas
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,7 @@ LLM_ARM = ["arms.llm.policy=llm", "arms.llm.engine=tiny", "arms.llm.max_tokens=8
 
 @pytest.fixture(scope="module")
 def cfg():
-    return load_config("jobs/quickstart.yaml", ENGINE + LLM_ARM + [
+    return load_config("jobs/baselines.yaml", ENGINE + LLM_ARM + [
         "sim.personas.count=3", "sim.first_hour=9", "sim.last_hour=10", "sim.tick_seconds=600"])
 
 
@@ -67,12 +67,18 @@ def test_a_dead_replica_is_restarted_and_its_requests_go_elsewhere(ray_local, re
     assert model == "tiny-random"
 
 
+def window(cfg):
+    """First and end tick of a day's window."""
+    ticks = day_ticks(cfg)
+    return ticks.start, ticks.stop
+
+
 def test_shard_runs_an_llm_arm_through_the_replicas(ray_local, cfg, replicas):
     from propersim.runtime.shard import PersonaShard
 
-    shard = PersonaShard.remote(cfg, select_personas(cfg, "jobs/quickstart.yaml"), "jobs/quickstart.yaml",
+    shard = PersonaShard.remote(cfg, select_personas(cfg, "jobs/baselines.yaml"), "jobs/baselines.yaml",
                                 {"tiny": replicas})
-    table, _, rows = ray_local.get(list(shard.run_day.options(num_returns=3).remote(1)))
+    table, _, rows = ray_local.get(list(shard.run_ticks.options(num_returns=3).remote(1, *window(cfg))))
     ray_local.kill(shard)
     llm = table.filter(pc.equal(table["arm"], "llm"))
     assert rows == table.num_rows and llm.num_rows > 0
@@ -87,10 +93,10 @@ def test_an_adapter_pushed_to_a_shard_is_served_by_the_replicas(ray_local, cfg, 
     from trainers.preference import train_preference
 
     adapter = train_preference(str(resolve_model("tiny-random")), pairs(), cfg.trainer, tmp_path / "v1")
-    shard = PersonaShard.remote(cfg, select_personas(cfg, "jobs/quickstart.yaml"), "jobs/quickstart.yaml",
+    shard = PersonaShard.remote(cfg, select_personas(cfg, "jobs/baselines.yaml"), "jobs/baselines.yaml",
                                 {"tiny": replicas})
-    ray_local.get(shard.push_adapter.remote("llm", adapter.path, 1), timeout=60)
-    table, _, rows = ray_local.get(list(shard.run_day.options(num_returns=3).remote(1)))
+    ray_local.get(shard.push_policy.remote("llm", adapter.path, 1), timeout=60)
+    table, _, rows = ray_local.get(list(shard.run_ticks.options(num_returns=3).remote(1, *window(cfg))))
     ray_local.kill(shard)
     llm = table.filter(pc.equal(table["arm"], "llm"))
     assert llm.num_rows > 0 and set(llm["policy_version"].to_pylist()) == {1}

@@ -21,9 +21,9 @@ def sorted_rows(run_dir):
 
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
-    cfg = load_config("jobs/quickstart.yaml", BASE)
+    cfg = load_config("jobs/baselines.yaml", BASE)
     out = tmp_path_factory.mktemp("runs") / "full"
-    summary = run(cfg, out, "jobs/quickstart.yaml", progress=False)
+    summary = run(cfg, out, "jobs/baselines.yaml", progress=False)
     return cfg, out, summary
 
 
@@ -42,7 +42,7 @@ def test_resume_after_a_crash_ends_with_the_same_rows_once(full_run, tmp_path):
     for day in (2, 3):
         shutil.rmtree(crashed / "checkpoints" / f"day={day}")
     (crashed / "summary.json").unlink()
-    resumed = run(cfg, crashed, "jobs/quickstart.yaml", resume=True, progress=False)
+    resumed = run(cfg, crashed, "jobs/baselines.yaml", resume=True, progress=False)
     assert verify(crashed) == []
     assert sorted_rows(crashed).equals(sorted_rows(out))
     assert_same_metrics(resumed["arms"], summary["arms"])
@@ -50,9 +50,9 @@ def test_resume_after_a_crash_ends_with_the_same_rows_once(full_run, tmp_path):
 
 def test_resume_refuses_a_different_config(full_run, tmp_path):
     cfg, out, _ = full_run
-    other = load_config("jobs/quickstart.yaml", BASE + ["sim.tick_seconds=300"])
+    other = load_config("jobs/baselines.yaml", BASE + ["sim.tick_seconds=300"])
     with pytest.raises(ValueError, match=r"different config; differs at sim.tick_seconds \(150 there, 300 now\)"):
-        run(other, out, "jobs/quickstart.yaml", resume=True, progress=False)
+        run(other, out, "jobs/baselines.yaml", resume=True, progress=False)
     with pytest.raises(FileNotFoundError, match="no run there"):
         run(cfg, tmp_path / "nothing", resume=True, progress=False)
 
@@ -60,4 +60,4 @@ def test_resume_refuses_a_different_config(full_run, tmp_path):
 def test_a_new_run_refuses_an_existing_run_dir(full_run):
     cfg, out, _ = full_run
     with pytest.raises(FileExistsError, match="--resume"):
-        run(cfg, out, "jobs/quickstart.yaml", progress=False)
+        run(cfg, out, "jobs/baselines.yaml", progress=False)

