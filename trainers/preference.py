@@ -8,12 +8,14 @@ single machine the rendezvous is set to loopback for the training when the launc
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import socket
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -52,36 +54,29 @@ def _dataset(pairs: pa.Table, method: str):
                               "rejected": [side(r[S.REJECTED]) for r in rows]})
 
 
+def _single_process_group() -> None:
+    """Loopback rendezvous for a one-process DeepSpeed run (without it DeepSpeed looks for MPI); set in the
+    training's own child process, where it cannot leak into later work."""
+    for key, value in (("MASTER_ADDR", "127.0.0.1"), ("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0")):
+        os.environ.setdefault(key, value)
+    if "MASTER_PORT" not in os.environ:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            os.environ["MASTER_PORT"] = str(s.getsockname()[1])
+
+
 @contextmanager
-def _training_env(deepspeed: bool, cuda: bool):
-    """For one training: a loopback rendezvous for a one-process DeepSpeed run (without it DeepSpeed looks for
-    MPI), and every core for torch on CPU (vLLM's front end leaves this process one thread). All is undone
-    after (DeepSpeed's process group and accelerate's process-wide state too), so nothing leaks into the
-    process's later trainings or into workers it starts."""
+def _all_cores(cuda: bool):
+    """Every core for torch during a CPU training (vLLM's front end leaves this process one thread)."""
     import torch
 
-    saved_env, threads = dict(os.environ), torch.get_num_threads()
-    if deepspeed:
-        for key, value in (("MASTER_ADDR", "127.0.0.1"), ("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_RANK", "0")):
-            os.environ.setdefault(key, value)
-        if "MASTER_PORT" not in os.environ:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                os.environ["MASTER_PORT"] = str(s.getsockname()[1])
+    threads = torch.get_num_threads()
     if not cuda:
         torch.set_num_threads(len(os.sched_getaffinity(0)))
     try:
         yield
     finally:
         torch.set_num_threads(threads)
-        if deepspeed:  # DeepSpeed's process group and accelerate's process-wide state go too
-            from accelerate.state import AcceleratorState
-
-            if torch.distributed.is_initialized():
-                torch.distributed.destroy_process_group()
-            AcceleratorState._reset_state(reset_partial_state=True)
-        os.environ.clear()  # accelerate also marks the environment (ACCELERATE_USE_DEEPSPEED)
-        os.environ.update(saved_env)
 
 
 def _score_completions_only() -> None:
@@ -108,21 +103,36 @@ def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig
             (full fine-tuning) instead of a fresh adapter or the base model.
         seed: training seed.
 
+    Under DeepSpeed the training runs in a child process of its own: DeepSpeed and accelerate keep
+    process-wide state (a process group, environment marks) that would break later trainings here.
+
     Raises:
         ValueError: no pairs to train on.
     """
+    if pairs.num_rows == 0:
+        raise ValueError("no preference pairs to train on")
+    args = (model_path, pairs, cfg, out_dir, init_adapter, seed, batch_size)
+    if not cfg.deepspeed:
+        return _train(*args)
+    start = time.perf_counter()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        result = pool.submit(_train, *args).result()
+    return replace(result, seconds=time.perf_counter() - start)  # the child's start-up counted too
+
+
+def _train(model_path, pairs, cfg, out_dir, init_adapter, seed, batch_size) -> TrainResult:
+    """One training with :func:`train_preference`'s arguments, in this process."""
     import torch
     from peft import LoraConfig, PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer
 
-    if pairs.num_rows == 0:
-        raise ValueError("no preference pairs to train on")
     start = time.perf_counter()
     _score_completions_only()
     deepspeed = None
     if cfg.deepspeed:
         deepspeed = str(ZERO2_CPU) if cfg.deepspeed == "zero2" else cfg.deepspeed
+        _single_process_group()
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -137,7 +147,7 @@ def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig
         peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                                  target_modules="all-linear", task_type="CAUSAL_LM")
     config_cls, trainer_cls = (KTOConfig, KTOTrainer) if cfg.method == "kto" else (DPOConfig, DPOTrainer)
-    with _training_env(deepspeed is not None, cuda):
+    with _all_cores(cuda):
         args = config_cls(
             output_dir=str(Path(out_dir) / "trainer"), per_device_train_batch_size=min(batch_size, pairs.num_rows),
             num_train_epochs=cfg.epochs, learning_rate=cfg.lr, beta=cfg.beta, seed=seed, data_seed=seed,

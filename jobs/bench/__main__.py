@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -46,7 +47,8 @@ def run_bench(name: str, args: list[str], tmp: Path) -> dict:
     out = tmp / f"{name}-{abs(hash(tuple(args)))}.json"
     print(f"\n== {name} {' '.join(args)}", flush=True)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", f"jobs.bench.{name}", *args, "--json", str(out)], check=True)
+    env = {"VLLM_LOGGING_LEVEL": "WARNING", **os.environ}  # the figures, not vLLM's start-up log
+    subprocess.run([sys.executable, "-m", f"jobs.bench.{name}", *args, "--json", str(out)], check=True, env=env)
     print(f"   ({time.perf_counter() - start:.0f} s)", flush=True)
     return json.loads(out.read_text())
 

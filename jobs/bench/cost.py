@@ -84,7 +84,8 @@ def main(argv=None) -> dict:
     persona_days = args.personas * cfg.sim.days
     prompt = sum(rows["prompt_tokens"].to_pylist()) / persona_days
     completion = sum(rows["completion_tokens"].to_pylist()) / persona_days
-    result = {"model": args.model, "persona_days": persona_days, "decisions_per_persona_day": rows.num_rows / persona_days,
+    result = {"model": args.model, "persona_days": persona_days,
+              "decisions_per_persona_day": rows.num_rows / persona_days,
               "requests_per_persona_day": engine.requests / persona_days,
               "prompt_tokens_per_persona_day": prompt, "completion_tokens_per_persona_day": completion,
               "tokens_per_persona_day": prompt + completion, "machine": machine_info()}

@@ -56,6 +56,10 @@ def raw_copy_seconds(path: Path, copies: int) -> float:
     return time.perf_counter() - start
 
 
+def _fmt(s: dict, scale: float, digits: int) -> str:
+    return f"{s['median'] * scale:.{digits}f} ({s['min'] * scale:.{digits}f}-{s['max'] * scale:.{digits}f})"
+
+
 def payload_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.glob("*.safetensors"))
 
@@ -100,9 +104,8 @@ def main(argv=None) -> dict:
                          "push_s": spread(push), "raw_copy_s": spread(raw),
                          "ratio": spread([p / r for p, r in zip(push, raw)])}
                 points.append(point)
-                fmt = lambda s, f=1e3, d=2: f"{s['median'] * f:.{d}f} ({s['min'] * f:.{d}f}-{s['max'] * f:.{d}f})"  # noqa: E731
-                print(f"{n:>8} {kind:>8} {fmt(point['push_s']):>22} {fmt(point['raw_copy_s'], d=3):>22} "
-                      f"{fmt(point['ratio'], 1, 1):>18}")
+                print(f"{n:>8} {kind:>8} {_fmt(point['push_s'], 1e3, 2):>22} "
+                      f"{_fmt(point['raw_copy_s'], 1e3, 3):>22} {_fmt(point['ratio'], 1, 1):>18}")
             ray.get([h.close.remote() for h in handles])
             for h in handles:
                 ray.kill(h)

@@ -1,0 +1,28 @@
+"""bench-results.json's headline keys come from the detailed results of each benchmark (medians)."""
+
+from jobs.bench.__main__ import headline
+
+
+def _spread(x):
+    return {"median": x, "min": x, "max": x, "n": 1}
+
+
+def test_headline_keys_are_the_medians_of_the_details():
+    results = {
+        "orchestration": [{"model": "tiny-random", "orchestration_efficiency": _spread(0.97)},
+                          {"model": "gemma-3-270m", "orchestration_efficiency": _spread(0.99)}],
+        "scaling": [{"llm": None, "points": [{"backend": "local", "personas": 100, "wall_s": _spread(2.0),
+                                              "peak_rss_mb": _spread(300.0),
+                                              "cost_per_persona_tick_ms": _spread(0.08)}]}],
+        "push": [{"points": [{"payload": "adapter", "replicas": 2, "ratio": _spread(40.0)}]}],
+        "trainer": [{"points": [{"model": "tiny-random", "deepspeed": "zero2", "pairs_per_s": _spread(3.5)}]}],
+        "cost": [{"tokens_per_persona_day": 1.5e6}],
+    }
+    h = headline(results)
+    assert h["orchestration_efficiency"] == 0.97, "the tiny model's, measured in both modes"
+    assert h["orchestration_efficiency_by_model"] == {"tiny-random": 0.97, "gemma-3-270m": 0.99}
+    assert h["scaling"] == [{"backend": "local", "llm": None, "personas": 100, "wall_s": 2.0, "peak_rss_mb": 300.0,
+                             "cost_per_persona_tick_ms": 0.08}]
+    assert h["weight_push_ratio"] == {"adapter@2": 40.0}
+    assert h["trainer_pairs_per_s"] == {"tiny-random/zero2": 3.5}
+    assert h["tokens_per_persona_day"] == 1.5e6
