@@ -92,3 +92,23 @@ def test_bad_persona_file_names_line_and_field(tmp_path):
     bad.write_text(lines + "\n" + json.dumps(d) + "\n")
     r = propersim("run", "jobs/baselines.yaml", f"sim.personas.file={bad}", "--out", tmp_path / "x")
     assert r.returncode == 2 and "bad.jsonl:2" in r.stderr and "frequency" in r.stderr
+
+
+@pytest.mark.e2e
+def test_sigterm_stops_a_run_cleanly_at_a_checkpoint(tmp_path):
+    import signal
+    import time
+
+    from propersim.sim.checkpoint import latest_checkpoint
+
+    out = tmp_path / "long"
+    proc = subprocess.Popen([sys.executable, "-m", "propersim.cli", "run", "jobs/baselines.yaml", "sim.days=300",
+                             "--out", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoints" / "day=1").is_dir() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    day, state = latest_checkpoint(out)
+    assert day >= 1 and state["shards"], "the last checkpoint is whole: --resume can continue"
