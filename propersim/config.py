@@ -261,7 +261,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Ex
     return cfg
 
 
-def _engine_users(cfg: ExperimentConfig) -> list[tuple[str, str | None]]:
+def engine_users(cfg: ExperimentConfig) -> list[tuple[str, str | None]]:
     """(role, engine name) of every LLM role of the run."""
     users = [(f"arms.{n}" if cfg.arms else "assistant", a.engine) for n, a in cfg.arm_configs().items()
              if a.policy == "llm"]
@@ -288,7 +288,7 @@ def _check_learning(cfg: ExperimentConfig) -> None:
         if cfg.trainer.method == "none":
             raise ConfigError(f"{where}.learn=true needs trainer.method=dpo or kto")
         if cfg.trainer.lora_r == 0:  # full weights are loaded into the engine: it must serve this arm only
-            others = [role for role, engine in _engine_users(cfg) if engine == arm.engine and role != where]
+            others = [role for role, engine in engine_users(cfg) if engine == arm.engine and role != where]
             if cfg.trainer.scope != "shared" or others:
                 raise ConfigError(f"{where}.learn=true with trainer.lora_r=0 (full fine-tuning) needs "
                                   f"trainer.scope=shared and an engine of its own; engine {arm.engine!r} also "

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from jobs.bench.common import machine_info
+from jobs.bench.common import finish
 from propersim.llm.engine import Engine, Generation, GenerationRequest
 
 SUGGESTION = " How about a short walk outside before lunch? The sun is out."
@@ -88,7 +88,7 @@ def main(argv=None) -> dict:
               "decisions_per_persona_day": rows.num_rows / persona_days,
               "requests_per_persona_day": engine.requests / persona_days,
               "prompt_tokens_per_persona_day": prompt, "completion_tokens_per_persona_day": completion,
-              "tokens_per_persona_day": prompt + completion, "machine": machine_info()}
+              "tokens_per_persona_day": prompt + completion}
     print(f"paper configuration, {args.model} tokenizer, {persona_days} persona-days:")
     print(f"  {result['decisions_per_persona_day']:.0f} rated candidates and {result['requests_per_persona_day']:.0f} "
           f"LLM requests per persona-day")
@@ -99,9 +99,7 @@ def main(argv=None) -> dict:
         print(f"  32 personas x 14 days at {args.tokens_per_s:g} generated tokens/s (prefill not counted): "
               f"{hours:,.0f} engine-hours; the original: about {ORIGINAL_A100_DAYS_PER_PERSONA * 32 * 24:,} "
               f"A100-hours ({ORIGINAL_A100_DAYS_PER_PERSONA} A100-days per persona)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    return result
+    return finish(result, args.json)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,9 @@ process on one engine.
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import time
 
-from jobs.bench.common import machine_info, spread
+from jobs.bench.common import finish, fmt, spread
 
 
 class RecordingEngine:
@@ -103,20 +101,13 @@ def main(argv=None) -> dict:
     result = {
         "model": args.model, "personas": args.personas, "hours": args.hours, "requests_per_run": requests,
         "batches_per_run": len(batches), "loop_tokens_per_s": spread(loop_tps), "raw_tokens_per_s": spread(raw_tps),
-        "orchestration_efficiency": spread(ratios), "machine": machine_info(),
+        "orchestration_efficiency": spread(ratios),
     }
     print(f"model {args.model}: {requests} requests in {len(batches)} batches per run, {args.repeats} runs")
-    print(f"  in the tick loop   {statistics.median(loop_tps):9.1f} tokens/s  (min-max {min(loop_tps):.1f}-"
-          f"{max(loop_tps):.1f})")
-    print(f"  raw LLM.generate   {statistics.median(raw_tps):9.1f} tokens/s  (min-max {min(raw_tps):.1f}-"
-          f"{max(raw_tps):.1f})")
-    print(f"  efficiency         {statistics.median(ratios):9.3f}         (min-max {min(ratios):.3f}-"
-          f"{max(ratios):.3f})")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
-    return result
-
+    print(f"  in the tick loop   {fmt(result['loop_tokens_per_s'], digits=1):>24} tokens/s")
+    print(f"  raw LLM.generate   {fmt(result['raw_tokens_per_s'], digits=1):>24} tokens/s")
+    print(f"  efficiency         {fmt(result['orchestration_efficiency'], digits=3):>24}")
+    return finish(result, args.json)
 
 if __name__ == "__main__":
     main()

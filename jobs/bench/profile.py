@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import pstats
 import time
 from pathlib import Path
 
-from jobs.bench.common import machine_info
+from jobs.bench.common import finish
 
 
 def main(argv=None) -> dict:
@@ -53,11 +52,8 @@ def main(argv=None) -> dict:
     print(f"{'own s':>8} {'share':>6} {'calls':>9}  function")
     for t in top:
         print(f"{t['own_s']:8.3f} {t['share']:6.1%} {t['calls']:9d}  {t['function']}")
-    result = {"personas": args.personas, "llm": args.llm, "wall_s": wall, "decisions": table.num_rows, "top": top,
-              "machine": machine_info()}
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    return result
+    return finish({"personas": args.personas, "llm": args.llm, "wall_s": wall, "decisions": table.num_rows,
+                   "top": top}, args.json)
 
 
 if __name__ == "__main__":

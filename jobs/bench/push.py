@@ -11,13 +11,12 @@ figures are then dominated by fixed costs: the RPC and vLLM's load path, not byt
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from jobs.bench.common import machine_info, spread
+from jobs.bench.common import finish, fmt, spread
 
 
 def make_payloads(model_dir: Path, out: Path, copies: int, lora_r: int = 16) -> tuple[list[Path], list[Path]]:
@@ -54,10 +53,6 @@ def raw_copy_seconds(path: Path, copies: int) -> float:
     for _ in range(copies):
         {k: v.clone() for k, v in tensors.items()}
     return time.perf_counter() - start
-
-
-def _fmt(s: dict, scale: float, digits: int) -> str:
-    return f"{s['median'] * scale:.{digits}f} ({s['min'] * scale:.{digits}f}-{s['max'] * scale:.{digits}f})"
 
 
 def payload_bytes(path: Path) -> int:
@@ -104,18 +99,15 @@ def main(argv=None) -> dict:
                          "push_s": spread(push), "raw_copy_s": spread(raw),
                          "ratio": spread([p / r for p, r in zip(push, raw)])}
                 points.append(point)
-                print(f"{n:>8} {kind:>8} {_fmt(point['push_s'], 1e3, 2):>22} "
-                      f"{_fmt(point['raw_copy_s'], 1e3, 3):>22} {_fmt(point['ratio'], 1, 1):>18}")
+                print(f"{n:>8} {kind:>8} {fmt(point['push_s'], 1e3, 2):>22} "
+                      f"{fmt(point['raw_copy_s'], 1e3, 3):>22} {fmt(point['ratio'], 1, 1):>18}")
             ray.get([h.close.remote() for h in handles])
             for h in handles:
                 ray.kill(h)
     finally:
         ray.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
-    result = {"model": args.model, "points": points, "machine": machine_info()}
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    return result
+    return finish({"model": args.model, "points": points}, args.json)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from jobs.bench.common import machine_info, spread
+from jobs.bench.common import finish, fmt, spread
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -96,9 +95,8 @@ def main(argv=None) -> dict:
                      "peak_rss_mb": spread([r["peak_rss_mb"] for r in runs]),
                      "cost_per_persona_tick_ms": spread(cost), "decisions": runs[0]["decisions"]}
             points.append(point)
-            fmt = lambda s, d=2: f"{s['median']:.{d}f} ({s['min']:.{d}f}-{s['max']:.{d}f})"  # noqa: E731
-            print(f"{backend:>8} {n:>9} {fmt(point['wall_s'], 1):>16} {fmt(point['day_s']):>16} "
-                  f"{fmt(point['peak_rss_mb'], 0):>16} {fmt(point['cost_per_persona_tick_ms'], 3):>18}")
+            print(f"{backend:>8} {n:>9} {fmt(point['wall_s'], digits=1):>16} {fmt(point['day_s']):>16} "
+                  f"{fmt(point['peak_rss_mb'], digits=0):>16} {fmt(point['cost_per_persona_tick_ms'], digits=3):>18}")
     for backend in args.backends:
         mine = [p for p in points if p["backend"] == backend]
         if len(mine) >= 2:
@@ -107,10 +105,7 @@ def main(argv=None) -> dict:
             ratio = hi["cost_per_persona_tick_ms"]["median"] / lo["cost_per_persona_tick_ms"]["median"]
             print(f"{backend}: memory per added persona {1024 * per_persona:.1f} KB; cost per persona-tick at "
                   f"{hi['personas']} / at {lo['personas']} = {ratio:.2f}x")
-    result = {"llm": args.llm, "points": points, "machine": machine_info()}
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    return result
+    return finish({"llm": args.llm, "points": points}, args.json)
 
 
 if __name__ == "__main__":

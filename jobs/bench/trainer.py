@@ -7,11 +7,10 @@ with and without DeepSpeed ZeRO-2, on prompts of the assistant's real few-shot t
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
-from jobs.bench.common import machine_info, spread
+from jobs.bench.common import finish, fmt, spread
 
 ACTIONS = ["eating breakfast at the kitchen table (kitchen)", "reading a novel on the sofa (living room)",
            "answering work emails (study)", "cooking dinner (kitchen)", "stretching before a run (bedroom)",
@@ -61,13 +60,9 @@ def main(argv=None) -> dict:
             point = {"model": model, "deepspeed": ds, "pairs": args.pairs, "seconds": spread(seconds),
                      "pairs_per_s": spread([args.pairs / s for s in seconds])}
             points.append(point)
-            p, s = point["pairs_per_s"], point["seconds"]
-            print(f"{model:>14} {ds:>9} {p['median']:>10.3f} ({p['min']:.3f}-{p['max']:.3f}) "
-                  f"{s['median']:>10.1f} ({s['min']:.1f}-{s['max']:.1f})")
-    result = {"pairs": args.pairs, "points": points, "machine": machine_info()}
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
-    return result
+            print(f"{model:>14} {ds:>9} {fmt(point['pairs_per_s'], digits=3):>24} "
+                  f"{fmt(point['seconds'], digits=1):>22}")
+    return finish({"pairs": args.pairs, "points": points}, args.json)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from propersim.assistant.policies import make_policy
-from propersim.config import ExperimentConfig, resolve_path, to_yaml
+from propersim.config import ExperimentConfig, engine_users, resolve_path, to_yaml
 from propersim.data.store import (INTERACTIONS_DIR, MANIFEST, PAIRS_DIR, ShardWriter, read_interactions,
                                   shard_name)
 from propersim.sim.checkpoint import CHECKPOINTS_DIR, latest_checkpoint, save_checkpoint
@@ -169,10 +169,7 @@ def build_group(cfg: ExperimentConfig, personas: list[Persona], config_path=None
 
 def used_engines(cfg: ExperimentConfig) -> set[str]:
     """Names of the engines some role of the run uses (only these are started)."""
-    names = {acfg.engine for acfg in cfg.arm_configs().values() if acfg.policy == "llm"}
-    names |= {cfg.world.planner_engine} if cfg.world.planner == "llm" else set()
-    names |= {cfg.user.judge_engine} if cfg.user.judge == "llm" else set()
-    return {n for n in names if n is not None}
+    return {name for _, name in engine_users(cfg) if name is not None}
 
 
 class LocalSimulator:
@@ -292,7 +289,7 @@ class TrainingPoint:
     persona (``per_persona``, the paper), each continued from its previous version."""
 
     point: tuple[int, int]  # (day, ticks of the day's window done)
-    jobs: list[dict] = field(default_factory=list)  # arm, key, version, pairs (the sample), out, init, model
+    jobs: list[dict] = field(default_factory=list)  # arm, key, version, pairs (the sample), out, init, model, record
     records: list[dict] = field(default_factory=list)  # one per adapter, for training.jsonl
     results: list = field(default_factory=list)  # TrainResult per job, once trained
 
@@ -329,10 +326,11 @@ def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], 
             if sample.num_rows == 0:
                 planned.records.append({**record, "skipped": "no pairs yet"})
                 continue
-            planned.records.append({**record, "version": version})
+            record["version"] = version
+            planned.records.append(record)
             planned.jobs.append({"arm": arm, "key": key, "version": version, "pairs": sample, "model": model,
                                  "out": (Path(CHECKPOINTS_DIR) / "adapters" / arm / f"v{version}" / key).as_posix(),
-                                 "init": current["paths"].get(key)})
+                                 "init": current["paths"].get(key), "record": record})
     return planned
 
 
@@ -347,19 +345,22 @@ def push_point(sim, run_dir: Path, trained: TrainingPoint, adapters: dict) -> li
     """Push the trained adapters to the arms' policies everywhere, update ``adapters`` (arm -> {"version",
     "paths": {"shared" or persona id: path relative to RUN_DIR}}) and append the point's records (pairs, steps,
     loss, training seconds, push seconds and bytes) to ``RUN_DIR/training.jsonl``."""
-    records = iter([r for r in trained.records if "version" in r])
     for job, result in zip(trained.jobs, trained.results):
         start = time.perf_counter()
-        persona_id = None if job["key"] == "shared" else int(job["key"])
-        sim.push_policy(job["arm"], result.path, job["version"], persona_id)
+        _push(sim, job["arm"], result.path, job["version"], job["key"])
         current = adapters.setdefault(job["arm"], {"version": 0, "paths": {}})
         current["version"], current["paths"] = job["version"], {**current["paths"], job["key"]: job["out"]}
-        next(records).update(steps=result.steps, loss=result.loss, train_s=round(result.seconds, 3),
+        job["record"].update(steps=result.steps, loss=result.loss, train_s=round(result.seconds, 3),
                              push_s=round(time.perf_counter() - start, 4),
                              push_bytes=sum(f.stat().st_size for f in Path(result.path).rglob("*") if f.is_file()))
     with (run_dir / "training.jsonl").open("a") as fh:
         fh.writelines(json.dumps(r) + "\n" for r in trained.records)
     return trained.records
+
+
+def _push(sim, arm: str, path: str, version: int, key: str) -> None:
+    """Push the adapter (or weights) of key ``shared`` or a persona id to ``arm`` everywhere."""
+    sim.push_policy(arm, path, version, None if key == "shared" else int(key))
 
 
 class Trainings:
@@ -384,10 +385,12 @@ class Trainings:
         self._push(lambda due: due <= position)
 
     def start(self, point: tuple[int, int]) -> None:
+        """Plan ``point`` now (its sample is read before the simulation goes on) and train it: here when it is
+        pushed at once, in the background thread otherwise."""
         planned = plan_training(self.cfg, self.run_dir, point, self.adapters)
         due = self.schedule.push_at[point]
-        future = Future()
         if due == point:
+            future = Future()
             future.set_result(train_point(self.sim, self.run_dir, planned))
         else:
             future = self._pool.submit(train_point, self.sim, self.run_dir, planned)
@@ -439,7 +442,7 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
             sim.load_state(state)
             for arm, adapter in adapters.items():  # the run directory may have moved
                 for key, path in adapter["paths"].items():
-                    sim.push_policy(arm, str(run_dir / path), adapter["version"], None if key == "shared" else int(key))
+                    _push(sim, arm, str(run_dir / path), adapter["version"], key)
             for point in state.get("pending", []):  # trained again: their pairs are on disk
                 trainings.start(tuple(point))
         writer = ShardWriter(run_dir)
