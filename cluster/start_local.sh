@@ -26,3 +26,12 @@ for _ in $(seq 1 "$WORKERS"); do
   "$RAY" start --address="127.0.0.1:$PORT" --node-ip-address=127.0.0.1 --num-cpus="$CPUS" "${TEMP[@]}" \
       --object-store-memory=$STORE --disable-usage-stats
 done
+# `ray start` returns before a worker has registered with the head: wait until every node is up, so that a
+# command run right after this script sees the whole cluster.
+for _ in $(seq 1 120); do
+  nodes=$("$RAY" status --address="127.0.0.1:$PORT" 2>/dev/null | grep -c " node_" || true)
+  [ "$nodes" -ge $((WORKERS + 1)) ] && exit 0
+  sleep 0.5
+done
+echo "start_local.sh: only $nodes of $((WORKERS + 1)) nodes registered after 60 s" >&2
+exit 1

@@ -9,26 +9,33 @@ import sys
 import time
 from pathlib import Path
 
-from propersim.config import ConfigError
+from propersim.errors import UserError
 
-#: Errors a user can fix: printed as one line, exit status 2, no traceback.
-USER_ERRORS = (ConfigError, ValueError, FileNotFoundError, FileExistsError, ConnectionError)
+
+def simulator(cfg, personas, config_path=None, run_dir=None):
+    """The run's simulator: in this process when ``runtime.address`` is unset, else on Ray."""
+    if cfg.runtime.address is None:
+        from propersim.sim.local import LocalSimulator
+        return LocalSimulator(cfg, personas, config_path, run_dir)
+    from propersim.runtime.driver import RaySimulator
+    return RaySimulator(cfg, personas, config_path, run_dir)
 
 
 def _cmd_run(args) -> int:
-    from propersim.config import load_config
+    from propersim.config import ConfigError, load_config
+    from propersim.data.rundir import report_index
     from propersim.sim.runner import run
 
     overrides = list(args.overrides) + ([f"runtime.address={args.address}"] if args.address else [])
     cfg = load_config(args.config, overrides)
     if args.resume and args.out and Path(args.out) != Path(args.resume):
-        raise ValueError(f"--resume {args.resume} and --out {args.out} name different run directories")
+        raise ConfigError(f"--resume {args.resume} and --out {args.out} name different run directories")
     run_dir = Path(args.resume or args.out or Path(cfg.run.out_dir) / cfg.run.name)
     start = time.perf_counter()
-    summary = run(cfg, run_dir, args.config, overwrite=args.overwrite, resume=bool(args.resume))
+    summary = run(cfg, run_dir, args.config, overwrite=args.overwrite, resume=bool(args.resume), simulator=simulator)
     print(f"run finished in {time.perf_counter() - start:.1f} s: {run_dir}")
     _print_summary(summary)
-    print(f"report: {run_dir / 'report' / 'index.html'}")
+    print(f"report: {report_index(run_dir)}")
     return 0
 
 
@@ -36,7 +43,7 @@ def _cmd_sweep(args) -> int:
     from propersim.sim.sweep import sweep
 
     start = time.perf_counter()
-    summaries = sweep(args.config, args.overrides, args.grid, args.out)
+    summaries = sweep(args.config, args.overrides, args.grid, args.out, simulator=simulator)
     print(f"sweep of {len(summaries)} settings finished in {time.perf_counter() - start:.1f} s")
     print((Path(args.out) / "comparison.md").read_text())
     print(f"comparison: {Path(args.out) / 'comparison.csv'}, {Path(args.out) / 'comparison.png'}")
@@ -53,7 +60,7 @@ def _print_summary(summary: dict) -> None:
 
 def _cmd_judge_agreement(args) -> int:
     from propersim.config import load_config
-    from propersim.sim.runner import judge_agreement_run
+    from propersim.sim.judge_agreement import judge_agreement_run
 
     report = judge_agreement_run(load_config(args.config, args.overrides), args.config)
     print(f"{report['n']} decisions rated by both judges ({report['n_failed']} LLM judge failures left out)")
@@ -68,26 +75,21 @@ def _cmd_judge_agreement(args) -> int:
     return 0
 
 
-def _run_config(run_dir: Path):
-    """The run's resolved config, or None for runs without one (imported logs)."""
-    from propersim.config import load_config
-
-    path = run_dir / "config.yaml"
-    return load_config(path) if path.is_file() else None
-
-
 def _cmd_report(args) -> int:
+    from propersim.config import load_config
+    from propersim.data.rundir import CONFIG, report_index
     from propersim.data.store import read_interactions
     from propersim.metrics.report import write_report
-    from propersim.sim.runner import select_personas
+    from propersim.sim.wiring import select_personas
 
     run_dir = Path(args.run_dir)
-    cfg = _run_config(run_dir)
-    personas = select_personas(cfg, run_dir / "config.yaml") if cfg else None
+    config = run_dir / CONFIG
+    cfg = load_config(config) if config.is_file() else None  # imported logs have none
+    personas = select_personas(cfg, config) if cfg else None
     tick = cfg.sim.tick_seconds if cfg else 150
     summary = write_report(run_dir, read_interactions(run_dir), personas, tick)
     _print_summary(summary)
-    print(f"report: {run_dir / 'report' / 'index.html'}")
+    print(f"report: {report_index(run_dir)}")
     return 0
 
 
@@ -105,12 +107,13 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_import_log(args) -> int:
-    from propersim.data.import_log import import_propersim_log
-    from propersim.data.store import ShardWriter
-    from propersim.data.schema import DAY
-    from propersim.metrics.report import write_report
-    from propersim.sim.runner import prepare_run_dir
     import pyarrow.compute as pc
+
+    from propersim.data.import_log import import_propersim_log
+    from propersim.data.rundir import prepare_run_dir
+    from propersim.data.schema import DAY
+    from propersim.data.store import ShardWriter
+    from propersim.metrics.report import write_report
 
     run_dir = Path(args.out)
     table = import_propersim_log(args.src)
@@ -230,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     _exit_on_sigterm()
     try:
         return args.func(args)
-    except USER_ERRORS as e:
+    except UserError as e:
         print(f"propersim: error: {e}", file=sys.stderr)
         return 2
 

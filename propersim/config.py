@@ -15,8 +15,10 @@ from typing import Any, Optional
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from propersim.errors import MissingInputError, UserError
 
-class ConfigError(ValueError):
+
+class ConfigError(UserError, ValueError):
     """A user-fixable problem in a config file or override."""
 
 
@@ -224,14 +226,14 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Ex
     """Load a YAML config, apply ``key=value`` overrides, validate.
 
     Raises:
-        FileNotFoundError: the config file does not exist.
+        MissingInputError: the config file does not exist.
         ConfigError: unknown key, wrong type, out-of-range or invalid value.
     """
     layers = []
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {path}")
+            raise MissingInputError(f"config file not found: {path}")
         try:
             layers.append(OmegaConf.load(path))
         except Exception as e:  # yaml errors come in several types
@@ -287,6 +289,10 @@ def _check_learning(cfg: ExperimentConfig) -> None:
                               f"n_candidates={arm.n_candidates}")
         if cfg.trainer.method == "none":
             raise ConfigError(f"{where}.learn=true needs trainer.method=dpo or kto")
+        if arm.engine in cfg.engines and cfg.engines[arm.engine].backend != "vllm":
+            raise ConfigError(f"{where}.learn=true needs an engine that serves trained adapters or weights: "
+                              f"engines.{arm.engine}.backend={cfg.engines[arm.engine].backend!r} cannot load them; "
+                              "use backend=vllm")
         if cfg.trainer.lora_r == 0:  # full weights are loaded into the engine: it must serve this arm only
             others = [role for role, engine in engine_users(cfg) if engine == arm.engine and role != where]
             if cfg.trainer.scope != "shared" or others:
@@ -301,6 +307,17 @@ def _check_learning(cfg: ExperimentConfig) -> None:
 def to_yaml(cfg: ExperimentConfig) -> str:
     """The fully resolved config as YAML (what a run writes to RUN_DIR/config.yaml)."""
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
+
+
+def flat_config(cfg: ExperimentConfig) -> dict:
+    """The resolved config as ``{"group.key": value}`` (nested groups joined with dots)."""
+    def walk(node, prefix):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield from walk(v, f"{prefix}{k}.")
+        else:
+            yield prefix[:-1], node
+    return dict(walk(OmegaConf.to_container(OmegaConf.structured(cfg)), ""))
 
 
 def resolve_path(path: str, config_path: str | Path | None) -> Path:

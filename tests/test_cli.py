@@ -14,6 +14,23 @@ def propersim(*args, cwd=REPO):
                           capture_output=True, text=True, timeout=600)
 
 
+def test_only_user_errors_are_one_line_and_bugs_keep_their_traceback(monkeypatch, capsys):
+    from propersim import cli
+    from propersim.errors import MissingInputError
+
+    def fail_with(error):
+        def run(args):
+            raise error
+        monkeypatch.setattr(cli, "_cmd_verify", run)
+
+    fail_with(MissingInputError("runs/x: no manifest"))
+    assert cli.main(["verify", "runs/x"]) == 2
+    assert capsys.readouterr().err == "propersim: error: runs/x: no manifest\n"
+    fail_with(ValueError("a bug, not the user's input"))
+    with pytest.raises(ValueError, match="a bug"):
+        cli.main(["verify", "runs/x"])
+
+
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "quick"
@@ -99,7 +116,7 @@ def test_sigterm_stops_a_run_cleanly_at_a_checkpoint(tmp_path):
     import signal
     import time
 
-    from propersim.sim.checkpoint import latest_checkpoint
+    from propersim.data.checkpoint import latest_checkpoint
 
     out = tmp_path / "long"
     proc = subprocess.Popen([sys.executable, "-m", "propersim.cli", "run", "jobs/baselines.yaml", "sim.days=300",

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from propersim.config import ConfigError, load_config, to_yaml
 
@@ -8,10 +9,25 @@ REPO_JOBS = sorted(str(p.relative_to(Path(__file__).parents[1]))
                    for p in (Path(__file__).parents[1] / "jobs").rglob("*.yaml"))
 
 
+def assert_applied(loaded, raw, key=""):
+    """Every value written in the YAML file is the loaded config's value (nothing dropped or defaulted)."""
+    if isinstance(raw, dict):
+        for name, value in raw.items():
+            assert_applied(loaded[name] if isinstance(loaded, dict) else getattr(loaded, name), value,
+                           f"{key}.{name}".lstrip("."))
+    else:
+        assert loaded == raw, f"{key}: the file says {raw!r}, the loaded config has {loaded!r}"
+
+
 @pytest.mark.parametrize("path", REPO_JOBS)
 def test_job_files_load(path):
     cfg = load_config(path)
-    assert cfg.arm_configs()
+    raw = yaml.safe_load(Path(path).read_text())
+    assert_applied(cfg, raw)
+    assert list(cfg.arm_configs()) == sorted(raw["arms"]), "the file's arms, in name order"
+    for name, arm in cfg.arm_configs().items():
+        if arm.policy == "llm":
+            assert arm.engine in cfg.engines, f"arm {name} names engine {arm.engine!r}, not one of {list(cfg.engines)}"
     assert len(REPO_JOBS) >= 5
 
 
@@ -80,6 +96,8 @@ def test_empty_day_window_is_refused():
     ("trainer.lora_r=0", "full fine-tuning.* needs trainer.scope=shared"),
     ("trainer.lora_r=0 trainer.scope=shared arms.b.policy=llm arms.b.engine=m", r"also serves \['arms.b'\]"),
     ("trainer.cadence=hourly", "expected day, days:K"),
+    ("engines.m.backend=openai engines.m.base_url=http://127.0.0.1:9/v1",
+     r"engines.m.backend='openai' cannot load them; use backend=vllm"),
 ])
 def test_learning_arms_are_checked(override, needle):
     base = ["engines.m.model=tiny-random", "arms.pp.policy=llm", "arms.pp.engine=m", "arms.pp.learn=true",

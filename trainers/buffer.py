@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from propersim.data import schema as S
-from propersim.personas.vocab import NO_RECOMMENDATION
+from propersim.data.schema import NO_RECOMMENDATION
 
 MIXES = ("cumulative", "half_today")
 

@@ -15,6 +15,7 @@ import argparse
 import json
 import tempfile
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from jobs.bench.common import finish
@@ -70,6 +71,7 @@ def main(argv=None) -> dict:
     from propersim.config import load_config
     from propersim.data.store import read_interactions
     from propersim.llm.models import resolve_model
+    from propersim.sim.local import LocalSimulator
     from propersim.sim.runner import run
 
     engine = CountingEngine(AutoTokenizer.from_pretrained(resolve_model(args.model)), args.model)
@@ -79,7 +81,8 @@ def main(argv=None) -> dict:
         "assistant.retrieval=true", "assistant.memory_mode=ar", "trainer.method=none"])
     cfg = replace(cfg, arms={})  # the ProPerAssistant (the `assistant` group) alone, not the baselines
     with tempfile.TemporaryDirectory() as tmp:
-        run(cfg, Path(tmp) / "run", "jobs/paper.yaml", progress=False, engines={"m": engine})
+        run(cfg, Path(tmp) / "run", "jobs/paper.yaml", progress=False,
+            simulator=partial(LocalSimulator, engines={"m": engine}))
         rows = read_interactions(Path(tmp) / "run")
     persona_days = args.personas * cfg.sim.days
     prompt = sum(rows["prompt_tokens"].to_pylist()) / persona_days

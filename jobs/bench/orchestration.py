@@ -35,7 +35,7 @@ class RecordingEngine:
 
 def loop_run(cfg, personas, engine) -> tuple[float, int, list]:
     """One simulated day window through the tick loop: (seconds, generated tokens, request batches)."""
-    from propersim.sim.runner import EnginePool, build_group
+    from propersim.sim.wiring import EnginePool, build_group
 
     recording = RecordingEngine(engine)
     group = build_group(cfg, personas, engines=EnginePool(cfg, shared={"m": recording}))
@@ -75,7 +75,7 @@ def main(argv=None) -> dict:
 
     from propersim.config import EngineConfig, load_config
     from propersim.llm import make_engine
-    from propersim.sim.runner import select_personas
+    from propersim.sim.wiring import select_personas
 
     cfg = load_config(None, [
         "sim.personas.file=personas/reference32.jsonl", f"sim.personas.count={args.personas}",

@@ -25,7 +25,7 @@ def main(argv=None) -> dict:
     args = ap.parse_args(argv)
 
     from propersim.config import load_config
-    from propersim.sim.runner import EnginePool, build_group, select_personas
+    from propersim.sim.wiring import EnginePool, build_group, select_personas
 
     overrides = [f"sim.personas.generate={args.personas}", "sim.first_hour=9", "sim.last_hour=10",
                  "arms.scheduled.policy=scheduled", "arms.scheduled.every_ticks=24", "arms.scheduled.n_candidates=1"]

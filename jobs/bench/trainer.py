@@ -20,7 +20,7 @@ ACTIONS = ["eating breakfast at the kitchen table (kitchen)", "reading a novel o
 def bench_pairs(n: int):
     """``n`` (prompt, chosen, rejected) pairs in the PAIRS schema, prompts from the assistant's template."""
     from propersim.assistant.llm_policy import PROMPT_DIR
-    from propersim.data import schema as S
+    from propersim.data.rows import PairRow, rows_to_table
     from propersim.llm.prompts import load_template
 
     template = load_template(PROMPT_DIR, "base_fewshot")
@@ -28,9 +28,9 @@ def bench_pairs(n: int):
     for k in range(n):
         prompt = template.substitute(name="Maya", now=f"Monday {8 + k % 12:02d}:00", action=ACTIONS[k % len(ACTIONS)],
                                      memory_section="Recommendations you made today before now: 2.\n\n")
-        rows.append(("bench", "pp", 1, 1, k, 0, "text", prompt, " No Recommendation\n",
+        rows.append(PairRow("bench", "pp", 1, 1, k, 0, "text", prompt, " No Recommendation\n",
                      " How about a short walk outside before lunch?\n", 4, 1, True, False))
-    return S.rows_to_table(rows, S.PAIRS)
+    return rows_to_table(rows, PairRow)
 
 
 def main(argv=None) -> dict:

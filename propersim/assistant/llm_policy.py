@@ -2,12 +2,8 @@
 
 Memory modes (``memory_mode``): ``no_memory`` shows only the current moment; ``ar`` adds the history of
 actions and recommendations; ``ars`` adds the user's total score (0-4) of each delivered decision. The
-memory is fed by :meth:`LLMPolicy.observe` after judging, with the delivered candidate.
-
-The assistant's memory is laid out like the user's evaluative memory (the last 10 minutes verbatim, four
-1-hour blocks, then one 4-hour block as in the original assistant), with exact recommendation counts. As
-in the original it is NOT reset at midnight: this morning's prompt still shows last evening's blocks.
-"Today" counts (recommendations so far, the last one's time) restart each day.
+memory (:class:`~propersim.assistant.memory.AssistantMemory`, kept across days) is fed by
+:meth:`LLMPolicy.observe` after judging, with the delivered candidate.
 
 Prompts (``prompts/v1/``): chat models get a system and a user message; base models (no chat template)
 a few-shot completion ending in ``Assistant:`` with stop ``\\n``. ``n_candidates`` identical requests are
@@ -20,24 +16,25 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from bisect import bisect_left
-from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
+from propersim.assistant.memory import AssistantMemory
 from propersim.assistant.policies import Candidate, Observation, Policy
 from propersim.assistant.retrieval import RetrievalMemory
 from propersim.config import AssistantConfig
-from propersim.llm.engine import Engine, Generation, GenerationRequest
+from propersim.data import schema as S
+from propersim.data.rundir import SHARED
+from propersim.data.schema import NO_RECOMMENDATION
+from propersim.llm.engine import WEIGHTS, Engine, Generation, GenerationRequest
 from propersim.llm.prompts import load_template
-from propersim.personas.vocab import NO_RECOMMENDATION
-from propersim.user.memory import HOUR_BLOCKS, RECENT_MINUTES
+from propersim.llm.structured import OutputError, engine_text
 from propersim.world.clock import Clock
 
 PROMPT_DIR = Path(__file__).parent / "prompts" / "v1"
 MEMORY_MODES = ("no_memory", "ar", "ars")
-FOUR_HOUR_BLOCKS = 1  # the original assistant kept one 4-hour summary
 MIN_WORDS, MAX_WORDS = 3, 60
-MAX_LISTED = 4  # recommendations quoted per summary block (the count stays exact)
 
 _LABEL = re.compile(r"(recommendation|suggestion|assistant)\s*:\s*", re.IGNORECASE)
 _ABSTAIN = re.compile(r"no[\s_-]*recommendations?", re.IGNORECASE)
@@ -45,7 +42,7 @@ _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 
 
-class FormatError(ValueError):
+class FormatError(OutputError):
     """A policy output is neither one recommendation nor "No Recommendation"."""
 
 
@@ -95,118 +92,6 @@ def parse_recommendation(text: str, truncated: bool = False) -> str | None:
     if words > MAX_WORDS:
         raise FormatError(f"too long ({words} words, at most {MAX_WORDS})")
     return body
-
-
-@dataclass(frozen=True)
-class Interaction:
-    """One delivered decision as the assistant remembers it; ``at`` counts ticks from day 1, 00:00."""
-
-    at: int
-    action: str
-    recommendation: str | None
-    score: int | None  # total 0-4; None when the judge failed
-
-
-class AssistantMemory:
-    """One persona's interactions with the assistant, kept across days (see the module docstring)."""
-
-    def __init__(self, clock: Clock):
-        self.clock = clock
-        self.events: list[Interaction] = []
-        self._ats: list[int] = []
-        self._rec_ats: list[int] = []
-
-    def add(self, day: int, tick: int, action: str, recommendation: str | None, score: int | None) -> None:
-        """Record a delivered decision; time must not go backwards.
-
-        Raises:
-            ValueError: (day, tick) is before the last recorded one.
-        """
-        at = self._at(day, tick)
-        if self._ats and at < self._ats[-1]:
-            raise ValueError(f"assistant memory must be fed in time order: day {day} tick {tick} is too early")
-        self.events.append(Interaction(at, action, recommendation, score))
-        self._ats.append(at)
-        if recommendation is not None:
-            self._rec_ats.append(at)
-        self._forget(at)
-
-    def render(self, day: int, tick: int, name: str, scores: bool) -> str:
-        """The memory shown at (day, tick): today's counts, summary blocks (oldest first), recent events."""
-        now = self._at(day, tick)
-        today = self._at(day, 0)
-        n_today = bisect_left(self._rec_ats, now) - bisect_left(self._rec_ats, today)
-        last = self._rec_ats[bisect_left(self._rec_ats, now) - 1] if n_today else None
-        lines = [f"Recommendations you made today before now: {n_today}"
-                 + (f", the last one at {self._when(last, day)}." if last is not None else ".")]
-        recent = self._ticks(RECENT_MINUTES)
-        blocks = []
-        for start, end in self._spans(now - recent):
-            events = self.events[bisect_left(self._ats, start):bisect_left(self._ats, end)]
-            if events:
-                blocks += self._block(start, end, events, day, scores)
-        if blocks:
-            lines += ["Earlier, summarised:", *blocks]
-        events = self.events[bisect_left(self._ats, now - recent):bisect_left(self._ats, now)]
-        if events:
-            lines.append("The last 10 minutes, verbatim:")
-        for e in events:
-            said = NO_RECOMMENDATION if e.recommendation is None else e.recommendation
-            lines.append(f"{self._when(e.at, day)} | {name}: {e.action} | you: {said}"
-                         + (f" | score: {self._score(e.score)}" if scores else ""))
-        return "\n".join(lines)
-
-    def _block(self, start: int, end: int, events: list[Interaction], day: int, scores: bool) -> list[str]:
-        recs = [e for e in events if e.recommendation is not None]
-        lines = [f"TIME: {self._when(start, day)} - {self._when(end, day)}",
-                 f"Number of recommendations: {len(recs)}",
-                 f"actions: {'; '.join(dict.fromkeys(e.action for e in events))}"]
-        if recs:
-            shown = [f'"{e.recommendation}"' + (f" (score {self._score(e.score)})" if scores else "")
-                     for e in recs[-MAX_LISTED:]]
-            more = f" and {len(recs) - MAX_LISTED} earlier" if len(recs) > MAX_LISTED else ""
-            lines.append(f"your recommendations: {'; '.join(shown)}{more}")
-        if scores:
-            quiet = [e.score for e in events if e.recommendation is None and e.score is not None]
-            if quiet:
-                lines.append(f"times you said nothing: {len(events) - len(recs)}, "
-                             f"average score {sum(quiet) / len(quiet):.1f}/4")
-        return lines
-
-    def _spans(self, edge: int) -> list[tuple[int, int]]:
-        """Four 1-hour then one 4-hour span back from ``edge``, oldest first."""
-        hour = self._ticks(60)
-        spans = [(edge - (i + 1) * hour, edge - i * hour) for i in range(HOUR_BLOCKS)]
-        far = edge - HOUR_BLOCKS * hour
-        spans += [(far - (i + 1) * 4 * hour, far - i * 4 * hour) for i in range(FOUR_HOUR_BLOCKS)]
-        return [(max(0, s), e) for s, e in reversed(spans) if e > 0]
-
-    def _forget(self, now: int) -> None:
-        """Drop events no later rendering can show (older than the oldest span and than today's start)."""
-        reach = self._ticks(RECENT_MINUTES) + (HOUR_BLOCKS + 4 * FOUR_HOUR_BLOCKS) * self._ticks(60)
-        horizon = min(now - reach, now - now % self.clock.ticks_per_day)
-        k = bisect_left(self._ats, horizon)
-        if k:
-            del self.events[:k], self._ats[:k]
-            del self._rec_ats[:bisect_left(self._rec_ats, horizon)]
-
-    def _ticks(self, minutes: float) -> int:
-        return round(minutes * 60 / self.clock.tick_seconds)
-
-    def _at(self, day: int, tick: int) -> int:
-        return (day - 1) * self.clock.ticks_per_day + tick
-
-    def _when(self, at: int, day: int) -> str:
-        """hh:mm, prefixed with "yesterday" or the day for earlier days."""
-        at_day, tick = divmod(at, self.clock.ticks_per_day)
-        minutes = tick * self.clock.tick_seconds // 60
-        hhmm = f"{minutes // 60:02d}:{minutes % 60:02d}"
-        ago = day - 1 - at_day
-        return hhmm if ago <= 0 else f"yesterday {hhmm}" if ago == 1 else f"day {at_day + 1} {hhmm}"
-
-    @staticmethod
-    def _score(score: int | None) -> str:
-        return "n/a" if score is None else f"{score}/4"
 
 
 class LLMPolicy(Policy):
@@ -299,33 +184,42 @@ class LLMPolicy(Policy):
         self._pending = []
 
     def state_dict(self) -> dict:
+        """Plain data: the memories as one :data:`~propersim.data.schema.ASSISTANT_MEMORY` table, the adapters or
+        weights in use, the version and the last day observed (pending retrieval items are stored first)."""
         if self.retrieval is not None:
             self._flush()
-        return {"memories": self.memories, "adapter": self.adapter, "persona_adapters": self.persona_adapters,
+        rows = [(pid, *event) for pid, memory in self.memories.items() for event in memory.export()]
+        columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in S.ASSISTANT_MEMORY.names]
+        return {"memories": pa.table(dict(zip(S.ASSISTANT_MEMORY.names, columns)), schema=S.ASSISTANT_MEMORY),
+                "adapter": self.adapter, "persona_adapters": {str(k): v for k, v in self.persona_adapters.items()},
                 "weights": self.weights, "version": self.version, "last_day": self.last_day}
 
     def load_state_dict(self, state: dict) -> None:
         """Also drops retrieval items of days after the state's (a re-run day stores them again)."""
-        self.memories = dict(state["memories"])
+        events: dict[int, list] = {}
+        for row in state["memories"].to_pylist():
+            events.setdefault(row[S.PERSONA_ID], []).append(
+                (row[S.MEMORY_AT], row[S.ACTION], row[S.RECOMMENDATION], row[S.MEMORY_SCORE]))
+        self.memories = {pid: AssistantMemory.from_events(self.clock, evs) for pid, evs in events.items()}
         self.adapter, self.version, self.last_day = state["adapter"], state["version"], state["last_day"]
-        self.persona_adapters, self.weights = dict(state["persona_adapters"]), state.get("weights")
+        self.persona_adapters = {int(k): v for k, v in state["persona_adapters"].items()}
+        self.weights = state["weights"]
         self._pending = []
         if self.retrieval is not None:
             self.retrieval.forget_after(self.last_day)
 
-    def load_policy(self, path: str, version: int, persona_id: int | None = None) -> None:
-        """Generate with what training wrote in ``path`` from now on, as policy ``version``: a LoRA adapter
-        (for ``persona_id`` only, if given: one adapter per persona), or full weights (a model directory, from
-        ``trainer.lora_r=0``), which the engine loads in place; both are loaded before this returns."""
-        if not (Path(path) / "adapter_config.json").is_file():
-            self.weights = str(path)
-            self.engine.preload(weights=self.weights)
-        else:
-            if persona_id is None:
+    def use_policy(self, version: int, kind: str, paths: dict[str, str]) -> None:
+        """Generate as policy ``version`` from now on with what training wrote: LoRA adapters (``kind`` adapter;
+        key ``shared``, or a persona id for that persona only) or full weights (``kind`` weights, from
+        ``trainer.lora_r=0``). The engine has loaded them already (the simulator's push does); requests name
+        them, so an engine restarted later loads them again on first use."""
+        for key, path in paths.items():
+            if kind == WEIGHTS:
+                self.weights = str(path)
+            elif key == SHARED:
                 self.adapter = str(path)
             else:
-                self.persona_adapters[persona_id] = str(path)
-            self.engine.preload(adapter=str(path))
+                self.persona_adapters[int(key)] = str(path)
         self.version = version
 
     def request(self, obs: Observation) -> GenerationRequest:
@@ -376,11 +270,9 @@ class LLMPolicy(Policy):
         chat = not isinstance(req.prompt, str)
         prompt = dict(prompt=json.dumps(req.prompt) if chat else req.prompt, prompt_format="chat" if chat else "text")
         try:
-            if gen.error is not None:
-                raise FormatError(f"engine error: {gen.error}")
-            text = parse_recommendation(gen.text, truncated=gen.completion_tokens >= self.max_tokens)
+            text = parse_recommendation(engine_text(gen), truncated=gen.completion_tokens >= self.max_tokens)
             return Candidate(text, gen.prompt_tokens, gen.completion_tokens, completion=self.completion(text, chat),
                              **prompt)
-        except FormatError as e:  # scored as the abstention it falls back to, and paired as that
+        except OutputError as e:  # scored as the abstention it falls back to, and paired as that
             return Candidate(None, gen.prompt_tokens, gen.completion_tokens, format_error=str(e),
                              completion=self.completion(None, chat), **prompt)

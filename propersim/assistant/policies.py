@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from propersim.assistant.catalogue import GENERIC, ITEMS
-from propersim.config import AssistantConfig
+from propersim.config import AssistantConfig, ConfigError
 from propersim.personas.schema import Persona
 from propersim.world.plans import Action
 
@@ -127,4 +127,4 @@ def make_policy(cfg: AssistantConfig, seed: int) -> Policy:
     try:
         return POLICIES[cfg.policy](cfg, seed)
     except KeyError:
-        raise ValueError(f"assistant.policy={cfg.policy!r} is not valid; expected one of {sorted(POLICIES)}") from None
+        raise ConfigError(f"assistant.policy={cfg.policy!r} is not valid; expected one of {sorted(POLICIES)}") from None

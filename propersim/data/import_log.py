@@ -30,7 +30,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from propersim.data import schema
-from propersim.personas.vocab import NO_RECOMMENDATION
+from propersim.data.schema import NO_RECOMMENDATION
+from propersim.errors import InvalidInputError, MissingInputError
 
 IMPORTED = "imported"
 TIME_FORMAT = "%B %d, %Y, %H:%M:%S"
@@ -49,7 +50,7 @@ def persona_id_from_name(path: str | Path) -> int:
     """
     match = _PERSONA_IN_NAME.search(Path(path).name)
     if match is None:
-        raise ValueError(f"cannot tell the persona from the file name {Path(path).name!r}; "
+        raise InvalidInputError(f"cannot tell the persona from the file name {Path(path).name!r}; "
                          "name it persona_NN_... or pass persona_id")
     return int(match.group(1))
 
@@ -70,9 +71,9 @@ def _score(raw, where: str) -> int | None:
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: score {raw!r} is not a number; expected a 0-4 total such as \"2.0\"") from None
+        raise InvalidInputError(f"{where}: score {raw!r} is not a number; expected a 0-4 total such as \"2.0\"") from None
     if value not in (0, 1, 2, 3, 4):
-        raise ValueError(f"{where}: score {raw!r} is not a whole total between 0 and 4")
+        raise InvalidInputError(f"{where}: score {raw!r} is not a whole total between 0 and 4")
     return int(value)
 
 
@@ -80,14 +81,14 @@ def _parse_line(line: str, where: str) -> dict:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as e:
-        raise ValueError(f"{where}: not valid JSON ({e.msg})") from None
+        raise InvalidInputError(f"{where}: not valid JSON ({e.msg})") from None
     missing = [k for k in ("time", "john_description", "suggestion", "score", "reason") if k not in record]
     if missing:
-        raise ValueError(f"{where}: missing fields {missing}; expected an original ProPerSim movement log line")
+        raise InvalidInputError(f"{where}: missing fields {missing}; expected an original ProPerSim movement log line")
     try:
         record["time"] = datetime.strptime(record["time"], TIME_FORMAT)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise InvalidInputError(
             f"{where}: time {record['time']!r} does not match e.g. 'February 13, 2025, 07:02:30'") from None
     return record
 
@@ -110,7 +111,7 @@ def import_propersim_log(src: str | Path, run_id: str = IMPORTED, persona_id: in
     """
     src = Path(src)
     if not src.is_file():
-        raise FileNotFoundError(f"run log not found: {src}")
+        raise MissingInputError(f"run log not found: {src}")
     pid = persona_id if persona_id is not None else persona_id_from_name(src)
     cols = schema.empty_columns()
     first_date: date | None = None

@@ -1,4 +1,5 @@
-"""THE Arrow schema of rated interactions: one row per rated candidate. Every producer and consumer imports it."""
+"""THE Arrow schemas: rated interactions (one row per rated candidate), preference pairs and the assistant's
+checkpointed memory. Every producer and consumer imports them."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ POLICY_VERSION = "policy_version"
 ASSISTANT_MODEL = "assistant_model"
 PROMPT_TOKENS = "prompt_tokens"
 COMPLETION_TOKENS = "completion_tokens"
+
+#: What the recommendation column holds when the assistant abstained.
+NO_RECOMMENDATION = "No Recommendation"
 
 #: The four rubric criteria as reported: summary key -> column.
 CRITERIA = {
@@ -85,14 +89,6 @@ def empty_columns() -> dict[str, list]:
     return {name: [] for name in COLUMNS}
 
 
-def rows_to_table(rows: list[tuple], schema: pa.Schema = INTERACTIONS) -> pa.Table:
-    """Build a table of ``schema`` (interactions or pairs) from row tuples in its column order (the fast path
-    for row-wise producers)."""
-    if not rows:
-        return schema.empty_table()
-    return pa.Table.from_pydict(dict(zip(schema.names, map(list, zip(*rows)))), schema=schema)
-
-
 def to_table(columns: dict[str, list]) -> pa.Table:
     """Build a schema-conformant table from column lists.
 
@@ -129,3 +125,15 @@ PAIRS = pa.schema([
     pa.field(REJECTED_DELIVERED, pa.bool_(), nullable=False),
 ])
 
+
+# The LLM assistant's memory of delivered decisions, as checkpointed: one row per remembered interaction.
+MEMORY_AT = "at"  # ticks since day 1, 00:00
+MEMORY_SCORE = "score"
+
+ASSISTANT_MEMORY = pa.schema([
+    pa.field(PERSONA_ID, pa.int32(), nullable=False),
+    pa.field(MEMORY_AT, pa.int64(), nullable=False),
+    pa.field(ACTION, pa.string(), nullable=False),
+    pa.field(RECOMMENDATION, pa.string()),  # null: "No Recommendation"
+    pa.field(MEMORY_SCORE, pa.int8()),  # the delivered decision's total; null when the judge failed
+])

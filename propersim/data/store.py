@@ -15,11 +15,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from propersim.data.rundir import INTERACTIONS_DIR, MANIFEST, PAIRS_DIR
 from propersim.data.schema import INTERACTIONS, PAIRS
+from propersim.errors import MissingInputError
 
-MANIFEST = "manifest.json"
-INTERACTIONS_DIR = "interactions"
-PAIRS_DIR = "pairs"
 #: dataset directory -> the schema of its shards
 SCHEMAS = {INTERACTIONS_DIR: INTERACTIONS, PAIRS_DIR: PAIRS}
 
@@ -160,7 +159,7 @@ def read_dataset(run_dir: str | Path, dataset: str = INTERACTIONS_DIR) -> pa.Tab
     if not shards:
         if dataset != INTERACTIONS_DIR:
             return SCHEMAS[dataset].empty_table()
-        raise FileNotFoundError(f"{run_dir}: no interaction shards in {run_dir / MANIFEST}")
+        raise MissingInputError(f"{run_dir}: no interaction shards in {run_dir / MANIFEST}")
     return pa.concat_tables([pq.read_table(run_dir / rel, schema=SCHEMAS[dataset]) for rel in shards])
 
 

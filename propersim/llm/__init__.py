@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from propersim.config import ConfigError
 from propersim.llm.engine import Engine, Generation, GenerationRequest
 
 
@@ -16,7 +17,7 @@ def make_engine(cfg, seed: int = 0) -> Engine:
         from propersim.llm.openai_engine import OpenAIEngine
 
         if not cfg.base_url:
-            raise ValueError("engines: backend=openai needs base_url (e.g. http://127.0.0.1:8000/v1)")
+            raise ConfigError("engines: backend=openai needs base_url (e.g. http://127.0.0.1:8000/v1)")
         return OpenAIEngine(cfg.base_url, cfg.model, cfg.api_key_env)
     from propersim.llm.models import resolve_model
     from propersim.llm.vllm_engine import VLLMEngine

@@ -6,6 +6,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+#: What a policy push carries, named as :meth:`Engine.preload`'s arguments: LoRA adapters, or full weights.
+ADAPTER, WEIGHTS = "adapter", "weights"
+
 #: A chat prompt: a list of {"role": ..., "content": ...} messages.
 Messages = list[dict[str, str]]
 

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from propersim.errors import MissingInputError
 from propersim.personas.vocab import ACTIVITY_KINDS, TOPICS
 
 CHAT_TEMPLATE = (
@@ -53,7 +54,7 @@ def resolve_model(name: str) -> Path:
         return target
     path = Path(name).expanduser()
     if not (path / "config.json").is_file():
-        raise FileNotFoundError(f"model {name!r} is not a registry name ({', '.join(builders)}) "
+        raise MissingInputError(f"model {name!r} is not a registry name ({', '.join(builders)}) "
                                 f"nor a model directory with a config.json")
     return path
 

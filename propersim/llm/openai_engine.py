@@ -11,6 +11,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from propersim.config import ConfigError
 from propersim.llm.engine import Engine, Generation, GenerationRequest
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -41,7 +42,7 @@ class OpenAIEngine(Engine):
         if api_key_env:
             key = os.environ.get(api_key_env)
             if not key:
-                raise ValueError(f"engines: api_key_env={api_key_env!r} is not set in the environment")
+                raise ConfigError(f"engines: api_key_env={api_key_env!r} is not set in the environment")
             headers["Authorization"] = f"Bearer {key}"
         self.model = model
         self._chat = chat

@@ -25,8 +25,17 @@ import math
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from propersim.data.schema import (ARM, COMPLETION_TOKENS, CRITERIA, DAY, DELIVERED, IS_RECOMMENDATION, PERSONA_ID,
-                                   PROMPT_TOKENS, SCORE_TOTAL)
+from propersim.data.schema import (
+    ARM,
+    COMPLETION_TOKENS,
+    CRITERIA,
+    DAY,
+    DELIVERED,
+    IS_RECOMMENDATION,
+    PERSONA_ID,
+    PROMPT_TOKENS,
+    SCORE_TOTAL,
+)
 
 DEFAULT_TICK_SECONDS = 150
 #: A recommendation scoring at least this total is a successful intervention (paper, Section 6.3).

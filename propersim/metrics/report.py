@@ -11,13 +11,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from propersim.data.rundir import REPORT_DIR, REPORT_INDEX, SUMMARY
 from propersim.data.schema import ASSISTANT_ERROR, DAY, DELIVERED, PERSONA_ID, RUN_ID, SCORE_TOTAL
+from propersim.errors import InvalidInputError
 from propersim.metrics import plots
 from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary
-
-SUMMARY_FILE = "summary.json"
-REPORT_DIR = "report"
-INDEX_FILE = "index.html"
 
 _CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:0.9em}
@@ -136,12 +134,12 @@ def write_report(run_dir: str | Path, table: pa.Table, personas=None,
     """
     summary = daily_summary(table, tick_seconds)
     if not summary["arms"]:
-        raise ValueError(f"no delivered rows in the {table.num_rows}-row table for {run_dir}; nothing to report")
+        raise InvalidInputError(f"no delivered rows in the {table.num_rows}-row table for {run_dir}; nothing to report")
     summary["run"] = run_info(table, tick_seconds)
     run_dir = Path(run_dir)
     out = run_dir / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=1, allow_nan=False))
+    _write_atomic(run_dir / SUMMARY, json.dumps(summary, indent=1, allow_nan=False))
     figures = _figures(summary, out, personas)
-    _write_atomic(out / INDEX_FILE, _html(summary, figures, f"propersim report: {run_dir.resolve().name}"))
+    _write_atomic(out / REPORT_INDEX, _html(summary, figures, f"propersim report: {run_dir.resolve().name}"))
     return summary

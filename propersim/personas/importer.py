@@ -37,8 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from propersim.personas import rubric_parser
-from propersim.personas.schema import (TRAITS, Frequency, Persona, PersonaFileError, persona_from_dict,
-                                       read_personas)
+from propersim.personas.schema import TRAITS, Frequency, Persona, PersonaFileError, persona_from_dict, read_personas
 from propersim.personas.vocab import detect_topics
 
 #: Original criteria key -> Rubric field.

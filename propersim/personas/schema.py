@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from propersim.errors import InvalidInputError, MissingInputError
 from propersim.personas.vocab import ACTIVITY_KINDS, TOPICS
 
 TRAITS = ("extraversion", "agreeableness", "conscientiousness", "openness", "neuroticism")
@@ -20,7 +21,7 @@ TONES = ("casual", "formal", "any")
 LENGTHS = ("short", "medium", "any")
 
 
-class PersonaFileError(ValueError):
+class PersonaFileError(InvalidInputError):
     """A persona file or record does not match the schema."""
 
 
@@ -216,7 +217,7 @@ def read_personas(path: str | Path, build: Callable[[dict, str], tuple[Persona, 
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{kind} file not found: {path}")
+        raise MissingInputError(f"{kind} file not found: {path}")
     built, seen = [], set()
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from propersim.errors import InvalidInputError
 from propersim.personas.schema import TRAITS
 
 TEXT_FIELDS = ("current_interests", "lifestyle", "daily_plan_req", "long_term_goals", "background")
@@ -189,7 +190,7 @@ def classical_mds(dist: np.ndarray, dims: int = 2) -> np.ndarray:
 def _sample(personas, max_n: int, seed: int) -> list:
     personas = list(personas)
     if len(personas) < 2:
-        raise ValueError(f"diversity statistics need at least two personas, got {len(personas)}")
+        raise InvalidInputError(f"diversity statistics need at least two personas, got {len(personas)}")
     if max_n < 2:
         raise ValueError(f"max_n must be at least 2, got {max_n}")
     if len(personas) <= max_n:

@@ -57,8 +57,6 @@ ACTIVITY_KINDS: dict[str, tuple[str, ...]] = {
     "planning": ("plan*", "schedul*", "calendar", "to-do", "budget*"),
 }
 
-NO_RECOMMENDATION = "No Recommendation"
-
 _TOKEN = re.compile(r"[a-z0-9'\-]+")
 
 

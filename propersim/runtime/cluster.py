@@ -7,7 +7,8 @@ from urllib.parse import urlparse
 
 import ray
 
-from propersim.config import ExperimentConfig, RuntimeConfig
+from propersim.config import ConfigError, ExperimentConfig, RuntimeConfig
+from propersim.errors import ClusterUnreachableError
 
 
 def connect(rt: RuntimeConfig) -> bool:
@@ -17,7 +18,7 @@ def connect(rt: RuntimeConfig) -> bool:
         Whether this call connected (the caller then disconnects at the end); False when Ray was already up.
 
     Raises:
-        ConnectionError: the address cannot be reached or holds no Ray cluster.
+        ClusterUnreachableError: the address cannot be reached or holds no Ray cluster.
     """
     if ray.is_initialized():
         return False
@@ -32,7 +33,7 @@ def connect(rt: RuntimeConfig) -> bool:
     try:
         ray.init(address=rt.address, runtime_env=runtime_env)
     except (ConnectionError, RuntimeError, ValueError) as e:
-        raise ConnectionError(f"runtime.address={rt.address!r}: cannot connect to Ray ({e})") from None
+        raise ClusterUnreachableError(f"runtime.address={rt.address!r}: cannot connect to Ray ({e})") from None
     return True
 
 
@@ -42,24 +43,25 @@ def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
         return
     parsed = urlparse(address if "://" in address else f"ray://{address}")
     if parsed.hostname is None or parsed.port is None:
-        raise ConnectionError(f"runtime.address={address!r}: expected local, auto, host:port or ray://host:port")
+        raise ClusterUnreachableError(f"runtime.address={address!r}: expected local, auto, host:port or "
+                                      "ray://host:port")
     try:
         socket.create_connection((parsed.hostname, parsed.port), timeout=timeout_s).close()
     except OSError as e:
-        raise ConnectionError(f"runtime.address={address!r}: cannot reach {parsed.hostname}:{parsed.port} "
-                              f"({e.strerror or e})") from None
+        raise ClusterUnreachableError(f"runtime.address={address!r}: cannot reach {parsed.hostname}:"
+                                      f"{parsed.port} ({e.strerror or e})") from None
 
 
 def check_gpus(cfg: ExperimentConfig, engine_names: set[str]) -> None:
     """Refuse a config whose engine replicas need more GPUs than the cluster has.
 
     Raises:
-        ValueError: names each engine's request and the cluster's GPU count.
+        ConfigError: names each engine's request and the cluster's GPU count.
     """
     asks = {n: cfg.engines[n].replicas * cfg.engines[n].gpus_per_replica for n in sorted(engine_names)}
     have = ray.cluster_resources().get("GPU", 0.0)
     if sum(asks.values()) > have:
         detail = ", ".join(f"engines.{n}: {cfg.engines[n].replicas} x {cfg.engines[n].gpus_per_replica} GPU"
                            for n in asks if asks[n])
-        raise ValueError(f"the config asks for {sum(asks.values()):g} GPUs ({detail}) but the Ray cluster has "
+        raise ConfigError(f"the config asks for {sum(asks.values()):g} GPUs ({detail}) but the Ray cluster has "
                          f"{have:g}")

@@ -1,7 +1,7 @@
 """The Ray driver side of a run: replicas and shards up, days dispatched, rows written by Ray Data.
 
-:class:`RaySimulator` has the interface of :class:`propersim.sim.runner.LocalSimulator`, so the one day loop in
-:func:`propersim.sim.runner.run` (checkpoints, resume, report) drives both.
+:class:`RaySimulator` is a :class:`propersim.sim.simulator.Simulator`, so the one day loop in
+:func:`propersim.sim.runner.run` (checkpoints, resume, report) drives it as it drives the in-process one.
 """
 
 from __future__ import annotations
@@ -16,12 +16,16 @@ from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from propersim.config import ExperimentConfig
-from propersim.data.store import INTERACTIONS_DIR, PAIRS_DIR, ShardWriter
+from propersim.data.rundir import INTERACTIONS_DIR, MEMORY_DIR, PAIRS_DIR, SHARED
+from propersim.data.store import ShardWriter
+from propersim.errors import InvalidInputError
 from propersim.personas.schema import Persona
 from propersim.runtime.cluster import check_gpus, connect
-from propersim.runtime.replicas import start_replicas
+from propersim.runtime.replicas import ReplicaRouter, start_replicas
 from propersim.runtime.shard import PersonaShard
-from propersim.sim.runner import MEMORY_DIR, day_ticks, run_id_of, used_engines
+from propersim.sim.simulator import Simulator
+from propersim.sim.wiring import day_ticks, run_id_of, used_engines
+from trainers.points import TrainJob
 
 log = logging.getLogger(__name__)
 
@@ -35,29 +39,38 @@ def split(personas: list[Persona], cfg: ExperimentConfig) -> list[list[Persona]]
     return [personas[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
-class RaySimulator:
+class RaySimulator(Simulator):
     """Persona shards and engine replicas on a Ray cluster."""
 
     backend = "ray"
 
     def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None, run_dir=None):
         self.cfg = cfg
+        chunks = split(personas, cfg)
+        #: persona id -> the shard that owns it (a per-persona push goes to its owner only)
+        self._owner = {p.persona_id: i for i, chunk in enumerate(chunks) for p in chunk}
         self.ticks = day_ticks(cfg)
         self.restarts = 0
-        self.shards, self.replicas = [], {}
-        self._journal: list[tuple] = []  # shard calls since the day-start state: replayed on a restarted shard
+        self.shards, self.replicas, self.routers = [], {}, {}
+        # (shard or None for all, method, *args) of the shard calls since the day-start state: replayed on a
+        # restarted shard
+        self._journal: list[tuple] = []
         self._owns_ray = connect(cfg.runtime)
         try:
             engines = used_engines(cfg)
             check_gpus(cfg, engines)
             self.replicas = start_replicas(cfg, engines)
+            # the driver's own routers: a push loads an artifact on each replica of its engine once
+            self.routers = {name: ReplicaRouter(r["handles"], r["model"], r["chat"],
+                                                timeout_s=cfg.trainer.push_timeout_s)
+                            for name, r in self.replicas.items()}
             # named "<run id>/shard-<i>": visible in `ray list actors`, and a second copy of the same run on
             # the same cluster fails at once instead of interleaving writes
             # SPREAD: shards go to different nodes where there are several
             self.shards = [PersonaShard.options(name=f"{run_id_of(cfg)}/shard-{i}", num_cpus=cfg.runtime.shard_cpus,
                                                 scheduling_strategy="SPREAD")
                            .remote(cfg, chunk, config_path, self.replicas, run_dir and run_dir / MEMORY_DIR, i)
-                           for i, chunk in enumerate(split(personas, cfg))]
+                           for i, chunk in enumerate(chunks)]
             self._states = ray.get([s.state.remote() for s in self.shards])
         except BaseException:
             self.close()
@@ -95,7 +108,7 @@ class RaySimulator:
                 calls[i] = self._start(i, day, ticks)
         self._write(day, part, [tables[i][0] for i in sorted(tables)], writer, INTERACTIONS_DIR)
         self._write(day, part, [tables[i][1] for i in sorted(tables)], writer, PAIRS_DIR)
-        self._journal.append(("run_ticks", day, ticks.start, ticks.stop))
+        self._journal.append((None, "run_ticks", day, ticks.start, ticks.stop))
 
     def _restore(self, i: int, timeout_s: float = 600) -> None:
         """Give restarted shard ``i`` its day-start state once Ray has brought it back, then replay what it did
@@ -109,8 +122,9 @@ class RaySimulator:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
-        for method, *args in self._journal:
-            ray.get(getattr(self.shards[i], method).remote(*args))
+        for shard, method, *args in self._journal:
+            if shard in (None, i):
+                ray.get(getattr(self.shards[i], method).remote(*args))
 
     def _report_progress(self, day: int, running: list[int], on_tick) -> None:
         """``on_tick`` with the tick of the slowest running shard (a shard being restarted is skipped)."""
@@ -141,30 +155,40 @@ class RaySimulator:
         writer.adopt(files, day, dataset, part)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    def train(self, jobs: list[tuple]) -> list:
-        """Each (model path, pairs, out dir, init adapter) as a Ray task with ``trainer.gpus`` GPUs (one CPU
-        each without), all submitted at once: Ray spreads a point's per-persona trainings over the cluster."""
+    def train(self, jobs: list[TrainJob]) -> list:
+        """Each job as a Ray task with ``trainer.gpus`` GPUs (one CPU each without), all submitted at once: Ray
+        spreads a point's per-persona trainings over the cluster."""
         from trainers.preference import train_preference
 
         gpus = self.cfg.trainer.gpus
         task = ray.remote(train_preference).options(num_gpus=gpus, num_cpus=0 if gpus else 1)
-        return ray.get([task.remote(model, pairs, self.cfg.trainer, out, init, self.cfg.run.seed)
-                        for model, pairs, out, init in jobs])
+        return ray.get([task.remote(j.model, j.pairs, self.cfg.trainer, j.out, j.init, self.cfg.run.seed)
+                        for j in jobs])
 
-    def push_policy(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
-        """Every shard's ``arm`` generates with the adapter or full weights in ``path`` from its next batch on
-        (the replicas load them on first use, without restarting).
+    def push_policy(self, arm, version, kind, paths) -> dict[str, float]:
+        """Every replica of the arm's engine loads each artifact once (here, from the driver); then each shard
+        gets the version and the paths of its own personas (a ``shared`` artifact goes to every shard).
 
         Raises:
-            TimeoutError: not every shard took the push within ``trainer.push_timeout_s``.
+            TimeoutError: the shards did not all take the push within ``trainer.push_timeout_s``.
         """
-        timeout = self.cfg.trainer.push_timeout_s
+        router = self.routers[self.cfg.arm_configs()[arm].engine]
+        mine = [{k: p for k, p in paths.items() if k == SHARED or self._owner[int(k)] == i}
+                for i in range(len(self.shards))]
+        timeout, seconds = self.cfg.trainer.push_timeout_s, {}
         try:
-            ray.get([s.push_policy.remote(arm, path, version, persona_id) for s in self.shards], timeout=timeout)
+            for key, path in paths.items():
+                start = time.perf_counter()
+                router.preload(**{kind: path})
+                seconds[key] = time.perf_counter() - start
+            ray.get([s.use_policy.remote(arm, version, kind, own) for s, own in zip(self.shards, mine)],
+                    timeout=timeout)
         except GetTimeoutError:
-            raise TimeoutError(f"pushing the policy {path} of arm {arm!r} to {len(self.shards)} shards did not "
-                               f"finish in trainer.push_timeout_s={timeout:g} s") from None
-        self._journal.append(("push_policy", arm, path, version, persona_id))
+            raise TimeoutError(f"pushing version {version} of arm {arm!r} ({len(paths)} {kind}s) to "
+                               f"{len(self.shards)} shards did not finish in trainer.push_timeout_s={timeout:g} s"
+                               ) from None
+        self._journal += [(i, "use_policy", arm, version, kind, own) for i, own in enumerate(mine)]
+        return seconds
 
     def state(self) -> dict:
         """The shards' states at a day's end (what a restarted shard starts the next day from)."""
@@ -173,9 +197,9 @@ class RaySimulator:
         return {"shards": self._states}
 
     def load_state(self, state: dict) -> None:
-        """Raises ValueError when the checkpoint holds another number of shards."""
+        """Raises InvalidInputError when the checkpoint holds another number of shards."""
         if len(state["shards"]) != len(self.shards):
-            raise ValueError(f"the checkpoint holds {len(state['shards'])} shards, this run has {len(self.shards)}")
+            raise InvalidInputError(f"the checkpoint holds {len(state['shards'])} shards, this run has {len(self.shards)}")
         ray.get([s.load_state.remote(st) for s, st in zip(self.shards, state["shards"])])
         self._states, self._journal = list(state["shards"]), []
 
@@ -188,6 +212,6 @@ class RaySimulator:
             log.warning("closing engine replicas: %s", e)
         for actor in handles + self.shards:
             ray.kill(actor, no_restart=True)
-        self.shards, self.replicas = [], {}
+        self.shards, self.replicas, self.routers = [], {}, {}
         if self._owns_ray:
             ray.shutdown()

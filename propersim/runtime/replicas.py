@@ -37,6 +37,7 @@ class EngineReplica:
         from propersim.llm import make_engine
 
         self.engine = make_engine(engine_cfg, seed)
+        self._loaded: list[tuple[str, str]] = []
 
     def describe(self) -> tuple[str, bool]:
         """(model name, whether it has a chat template); answers once the engine is loaded."""
@@ -47,6 +48,11 @@ class EngineReplica:
 
     def preload(self, adapter: str | None = None, weights: str | None = None) -> None:
         self.engine.preload(adapter, weights)
+        self._loaded.append(("adapter", adapter) if adapter else ("weights", weights))
+
+    def loaded(self) -> list[tuple[str, str]]:
+        """(kind, path) of every push this replica has loaded since it started, in order."""
+        return list(self._loaded)
 
     def close(self) -> None:
         self.engine.close()

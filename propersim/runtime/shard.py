@@ -18,7 +18,7 @@ class PersonaShard:
     def __init__(self, cfg, personas: list, config_path, replicas: dict[str, dict], memory_dir=None,
                  shard: int = 0):
         """``memory_dir``/``shard``: where this shard's Milvus Lite files of retrieval memories live."""
-        from propersim.sim.runner import EnginePool, build_group
+        from propersim.sim.wiring import EnginePool, build_group
 
         routers = {name: ReplicaRouter(r["handles"], r["model"], r["chat"], cfg.runtime.max_in_flight)
                    for name, r in replicas.items()}
@@ -32,10 +32,9 @@ class PersonaShard:
                                      on_tick=lambda tick: setattr(self, "_progress", (day, tick)))
         return table, self.group.take_pairs(), table.num_rows
 
-    def push_policy(self, arm: str, path: str, version: int, persona_id: int | None = None) -> None:
-        """Generate ``arm`` (for ``persona_id`` only, if given) with the adapter or weights in ``path``, as
-        ``version``."""
-        next(a for a in self.group.arms if a.name == arm).policy.load_policy(path, version, persona_id)
+    def use_policy(self, arm: str, version: int, kind: str, paths: dict[str, str]) -> None:
+        """``arm`` generates as ``version`` with the artifacts in ``paths`` (the replicas have loaded them)."""
+        self.group.arm(arm).policy.use_policy(version, kind, paths)
 
     def progress(self) -> tuple[int, int]:
         """(day, tick) being simulated."""

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import pyarrow as pa
 
 from propersim.assistant.policies import Observation, Policy
-from propersim.data import schema as S
+from propersim.data.rows import InteractionRow, PairRow, rows_to_table, tick_pairs
+from propersim.data.schema import NO_RECOMMENDATION
 from propersim.personas.schema import Persona
-from propersim.personas.vocab import NO_RECOMMENDATION
 from propersim.user.judge import CHECKS, Judge, JudgeRequest
 from propersim.user.memory import EvaluativeMemory
 from propersim.world.clock import Clock
+from propersim.world.llm_planner import PlanFailure
 from propersim.world.plans import DayPlan, Planner
-from trainers.pairs import tick_pairs
 
 
 @lru_cache(maxsize=4096)
@@ -53,7 +53,7 @@ class PersonaGroup:
         self.clock = clock
         self.run_id = run_id
         self.ticks = ticks if ticks is not None else range(clock.ticks_per_day)
-        self.pairs: list[tuple] = []  # pair rows since the last take_pairs()
+        self.pairs: list[PairRow] = []  # since the last take_pairs()
         self._day: list | None = None  # day, plans, wake, memories, awake counts, next tick of the day in progress
 
     def run_day(self, day: int, on_tick: Callable[[int], None] | None = None) -> pa.Table:
@@ -77,7 +77,7 @@ class PersonaGroup:
                              f"{self.ticks.start} and each part where the previous one stopped")
         _, plans, wake, memories, awake_count, _ = self._day
         self._day[-1] = ticks.stop
-        rows: list[tuple] = []
+        rows: list[InteractionRow] = []
         day_start_ms, tick_ms = self.clock.epoch_of(day, 0) * 1000, self.clock.tick_seconds * 1000
         for tick in ticks:
             if on_tick is not None:
@@ -99,10 +99,10 @@ class PersonaGroup:
                     for k, (cand, verdict) in enumerate(zip(cands, judged)):
                         rows.append(self._row(arm, o, k, cand, verdict, day_start_ms + tick * tick_ms))
                     if arm.pairs and cands[0].prompt is not None:
-                        head = (self.run_id, arm.name, o.persona.persona_id, day, tick, arm.policy.version,
-                                cands[0].prompt_format, cands[0].prompt)
-                        self.pairs += [head + p for p in tick_pairs([c.completion for c in cands],
-                                                                    [v.total for v in judged], arm.deliver)]
+                        self.pairs += [PairRow(self.run_id, arm.name, o.persona.persona_id, day, tick,
+                                               arm.policy.version, cands[0].prompt_format, cands[0].prompt, *p)
+                                       for p in tick_pairs([c.completion for c in cands],
+                                                           [v.total for v in judged], arm.deliver)]
                     delivered = cands[arm.deliver]
                     memories[arm.name, i].add(tick, o.action.description, delivered.text)
                     verdict = judged[arm.deliver]
@@ -110,7 +110,7 @@ class PersonaGroup:
                                        verdict.total, "; ".join(r for r in verdict.reasons if r))
             for i in live:
                 awake_count[i] += 1
-        return S.rows_to_table(rows)
+        return rows_to_table(rows)
 
     def _begin_day(self, day: int) -> tuple:
         """Plans, wake ticks, fresh evaluative memories and awake counts at the window's start."""
@@ -129,31 +129,40 @@ class PersonaGroup:
         for arm in self.arms:
             arm.policy.close()
 
+    def arm(self, name: str) -> Arm:
+        """The arm called ``name``."""
+        return next(a for a in self.arms if a.name == name)
+
     def take_pairs(self) -> pa.Table:
         """The preference pairs built since the last call (:data:`schema.PAIRS`)."""
         rows, self.pairs = self.pairs, []
-        return S.rows_to_table(rows, S.PAIRS)
+        return rows_to_table(rows, PairRow)
 
     def state(self) -> dict:
         """What carries over from one day to the next: the policies' memories and the planner's failures."""
         return {"policies": {arm.name: arm.policy.state_dict() for arm in self.arms},
-                "planner_failures": list(getattr(self.planner, "failures", []))}
+                "planner_failures": [asdict(f) for f in getattr(self.planner, "failures", [])]}
 
     def load_state(self, state: dict) -> None:
         """Continue from a :meth:`state` taken at a day boundary."""
         for arm in self.arms:
             arm.policy.load_state_dict(state["policies"][arm.name])
         if hasattr(self.planner, "failures"):
-            self.planner.failures = list(state["planner_failures"])
+            self.planner.failures = [PlanFailure(**f) for f in state["planner_failures"]]
 
-    def _row(self, arm, obs, k, cand, verdict, sim_time) -> tuple:
-        """One row in :data:`schema.COLUMNS` order; tokens are the candidate's plus the judge's on it."""
+    def _row(self, arm, obs, k, cand, verdict, sim_time) -> InteractionRow:
+        """One rated candidate; tokens are the candidate's plus the judge's on it."""
         pref, over, under, timing, comm = verdict.scores
-        return (
-            self.run_id, arm.name, obs.persona.persona_id, obs.day, obs.tick, sim_time, obs.action.description,
-            obs.action.location, k, k == arm.deliver, cand.text if cand.text is not None else NO_RECOMMENDATION,
-            cand.text is not None, pref, over, under, verdict.frequency, timing, comm, verdict.total,
-            _reasons_json(verdict.reasons) if verdict.error is None else None, self.judge.name, verdict.error,
-            cand.format_error, arm.policy.version, arm.policy.model, cand.prompt_tokens + verdict.prompt_tokens,
-            cand.completion_tokens + verdict.completion_tokens,
+        return InteractionRow(
+            run_id=self.run_id, arm=arm.name, persona_id=obs.persona.persona_id, day=obs.day, tick=obs.tick,
+            sim_time=sim_time, action=obs.action.description, location=obs.action.location, candidate=k,
+            delivered=k == arm.deliver,
+            recommendation=cand.text if cand.text is not None else NO_RECOMMENDATION,
+            is_recommendation=cand.text is not None, score_preference=pref, score_frequency_over=over,
+            score_frequency_under=under, score_frequency=verdict.frequency, score_timing=timing,
+            score_communication_safety=comm, score_total=verdict.total,
+            reasons=_reasons_json(verdict.reasons) if verdict.error is None else None, judge=self.judge.name,
+            judge_error=verdict.error, assistant_error=cand.format_error, policy_version=arm.policy.version,
+            assistant_model=arm.policy.model, prompt_tokens=cand.prompt_tokens + verdict.prompt_tokens,
+            completion_tokens=cand.completion_tokens + verdict.completion_tokens,
         )

@@ -12,6 +12,9 @@ import json
 from pathlib import Path
 
 from propersim.config import ConfigError, ExperimentConfig, load_config
+from propersim.data.rundir import CONFIG, SUMMARY
+from propersim.sim.local import LocalSimulator
+from propersim.sim.simulator import SimulatorFactory
 
 
 def grid_points(grid: list[str]) -> list[list[str]]:
@@ -38,8 +41,9 @@ def point_name(point: list[str]) -> str:
 
 
 def sweep(config_path: str | Path | None, overrides: list[str], grid: list[str], out_dir: str | Path,
-          progress: bool = True) -> dict[str, dict]:
-    """Run every grid point and write the comparison into ``out_dir``.
+          progress: bool = True, simulator: SimulatorFactory = LocalSimulator) -> dict[str, dict]:
+    """Run every grid point on ``simulator`` (see :func:`~propersim.sim.runner.run`) and write the comparison
+    into ``out_dir``.
 
     Returns:
         setting name -> summary of its run.
@@ -55,10 +59,11 @@ def sweep(config_path: str | Path | None, overrides: list[str], grid: list[str],
         run_dir = out_dir / name
         if progress:
             print(f"[{i}/{len(configs)}] {name}", flush=True)
-        if (run_dir / "summary.json").is_file():
-            summaries[name] = json.loads((run_dir / "summary.json").read_text())
+        if (run_dir / SUMMARY).is_file():
+            summaries[name] = json.loads((run_dir / SUMMARY).read_text())
             continue
-        resume = (run_dir / "config.yaml").is_file()
-        summaries[name] = run(cfg, run_dir, config_path, overwrite=not resume, resume=resume, progress=progress)
+        resume = (run_dir / CONFIG).is_file()
+        summaries[name] = run(cfg, run_dir, config_path, overwrite=not resume, resume=resume, progress=progress,
+                              simulator=simulator)
     write_comparison(out_dir, summaries)
     return summaries

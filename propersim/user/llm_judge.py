@@ -7,27 +7,26 @@ sits between ``<<<NAME>>>`` / ``<<<END NAME>>>`` markers that the prompt declare
 runs inside the data are shortened so it cannot close its block. The score comes only from the engine's
 output, read by :func:`parse_score`.
 
-Output protocol: chat models get the prompt as one user message plus a JSON schema, and answer with the
-whole object ``{"score": 0|1, "reason": "..."}``. Base models (no chat template) get the same text as a
-plain completion that ends inside the object, ``... JSON answer: {"score": ``, with stop ``}`` and no
-schema (a schema would force a second opening brace); the answer is rebuilt as prefix + output + ``}``.
-All prompts of a ``judge_batch`` go in one ``generate`` call; only the prompts that failed to parse are
-asked again, up to ``retries`` times, and a request with a check still failing becomes
-:meth:`Verdict.failed` naming the check and the reason.
+Output protocol (:mod:`propersim.llm.structured`): chat models get the prompt as one user message plus
+:data:`SCORE_SCHEMA`, and answer with the whole object ``{"score": 0|1, "reason": "..."}``. Base models
+get a plain completion that ends inside the object, ``... JSON answer: {"score": ``, with stop ``}``; the
+answer is rebuilt as prefix + output + ``}``. All prompts of a ``judge_batch`` go in one ``generate``
+call; only the prompts that failed to parse are asked again, up to ``retries`` times, and a request with
+a check still failing becomes :meth:`Verdict.failed` naming the check and the reason.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from propersim.llm.engine import Engine, GenerationRequest
+from propersim.data.schema import NO_RECOMMENDATION
+from propersim.llm.engine import Engine
 from propersim.llm.prompts import load_template
+from propersim.llm.structured import JsonAsker, JsonForm, OutputError, load_json
 from propersim.personas.schema import Persona
-from propersim.personas.vocab import NO_RECOMMENDATION
 from propersim.user.judge import CHECKS, Judge, JudgeRequest, Verdict
-from propersim.user.memory import EvaluativeMemory
+from propersim.user.memory import EvaluativeMemory, Event
 from propersim.world.clock import Clock
 
 PROMPT_DIR = Path(__file__).parent / "prompts" / "v1"
@@ -44,6 +43,8 @@ SCORE_SCHEMA = {
     "required": ["score", "reason"],
     "additionalProperties": False,
 }
+#: How the answer object is asked for (chat: the schema; base models: the prefix, closed again after ``}``).
+SCORE_FORM = JsonForm(SCORE_SCHEMA, BASE_ANSWER_PREFIX, stop=("}",), suffix="}")
 #: Which rubric text each check shows (both frequency checks read the persona's frequency paragraph).
 RUBRIC_FIELD = {
     "preference": "personal_preference",
@@ -53,11 +54,10 @@ RUBRIC_FIELD = {
     "communication_safety": "communication_safety",
 }
 
-_FENCE = re.compile(r"```(?:json)?[ \t]*\n(.*?)\n[ \t]*```", re.DOTALL)
 _MARKER_RUN = re.compile(r"([<>])\1{2,}")
 
 
-class ParseError(ValueError):
+class ParseError(OutputError):
     """The judge model's output is not a valid ``{"score": 0|1, "reason": ...}`` object."""
 
 
@@ -80,14 +80,7 @@ def parse_score(text: str) -> tuple[int, str]:
         ParseError: not exactly one JSON object with an integer ``score`` of 0 or 1 and a non-empty
             ``reason`` string of at most :data:`REASON_MAX_CHARS` characters, and no other keys.
     """
-    body = text.strip()
-    fenced = _FENCE.fullmatch(body)
-    if fenced:
-        body = fenced.group(1).strip()
-    try:
-        obj = json.loads(body)
-    except json.JSONDecodeError as e:
-        raise ParseError(f"not a JSON object ({e.msg}): {text[:80]!r}") from None
+    obj = load_json(text, ParseError)
     if not isinstance(obj, dict) or set(obj) != {"score", "reason"}:
         got = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
         raise ParseError(f"expected an object with exactly the keys score and reason, got {got}")
@@ -120,52 +113,29 @@ class LLMJudge(Judge):
         Raises:
             ValueError: ``retries`` is negative.
         """
-        if retries < 0:
-            raise ValueError(f"retries={retries} must be >= 0")
         self.engine = engine
         self.clock = clock
-        self.retries = retries
         self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.retry_temperature = retry_temperature
+        self.asker = JsonAsker(engine, retries, temperature, retry_temperature)
         self._frame = load_template(PROMPT_DIR, "judge")
         self._card = load_template(PROMPT_DIR, "persona_card")
         self._criteria = {check: load_template(PROMPT_DIR, check) for check in CHECKS}
 
     def judge_batch(self, requests: list[JudgeRequest]) -> list[Verdict]:
         """One verdict per request; all checks of all requests share each ``generate`` call."""
-        keys = [(i, check) for i in range(len(requests)) for check in CHECKS]
-        texts = {(i, check): self.prompt(requests[i], check) for i, check in keys}
-        answers: dict[tuple[int, str], tuple[int, str]] = {}
-        errors: dict[tuple[int, str], str] = {}
-        tokens = [[0, 0] for _ in requests]
-        pending = keys
-        for attempt in range(1 + self.retries):
-            if not pending:
-                break
-            gens = self.engine.generate([self._request(texts[k], attempt) for k in pending])
-            failed = []
-            for key, gen in zip(pending, gens, strict=True):
-                tokens[key[0]][0] += gen.prompt_tokens
-                tokens[key[0]][1] += gen.completion_tokens
-                try:
-                    if gen.error is not None:
-                        raise ParseError(f"engine error: {gen.error}")
-                    answers[key] = parse_score(self._answer_text(gen.text))
-                    errors.pop(key, None)
-                except ParseError as e:
-                    errors[key] = str(e)
-                    failed.append(key)
-            pending = failed
+        texts = [self.prompt(req, check) for req in requests for check in CHECKS]
+        answers = self.asker.ask(texts, SCORE_FORM, lambda _, text: parse_score(text), self.max_tokens)
         verdicts = []
-        for i, (prompt_tokens, completion_tokens) in enumerate(tokens):
-            bad = [f"{check}: {errors[i, check]}" for check in CHECKS if (i, check) in errors]
+        for i in range(len(requests)):
+            got = answers[i * len(CHECKS):(i + 1) * len(CHECKS)]
+            prompt_tokens = sum(a.prompt_tokens for a in got)
+            completion_tokens = sum(a.completion_tokens for a in got)
+            bad = [f"{check}: {a.error}" for check, a in zip(CHECKS, got) if a.error is not None]
             if bad:
-                verdicts.append(Verdict.failed(f"llm judge gave no valid answer after {1 + self.retries} "
-                                               f"attempts: " + "; ".join(bad), prompt_tokens, completion_tokens))
+                verdicts.append(Verdict.failed(f"llm judge gave {self.asker.gave_up(bad)}",
+                                               prompt_tokens, completion_tokens))
             else:
-                got = [answers[i, check] for check in CHECKS]
-                verdicts.append(Verdict(tuple(s for s, _ in got), tuple(r for _, r in got), None,
+                verdicts.append(Verdict(tuple(a.value[0] for a in got), tuple(a.value[1] for a in got), None,
                                         prompt_tokens, completion_tokens))
         return verdicts
 
@@ -195,35 +165,15 @@ class LLMJudge(Judge):
     def render_memory(self, memory: EvaluativeMemory, now: int, wake_tick: int) -> str:
         """The day so far: wake time, exact counts, summary blocks (oldest first), last 10 minutes verbatim."""
         last = memory.last_recommendation_tick
-        lines = [f"You woke up at {self._hhmm(wake_tick)}.",
-                 f"Recommendations received today before now: {memory.n_recommendations}"
-                 + (f", the last one at {self._hhmm(last)}." if last is not None else ".")]
-        blocks = [b for b in memory.blocks(now) if b.actions]
-        if blocks:
-            lines.append("Earlier today, summarised:")
-        for b in blocks:
-            lines += [f"TIME: {self._hhmm(b.start)} - {self._hhmm(b.end)}",
-                      f"Number of recommendations: {b.n_recommendations}",
-                      f"actions: {'; '.join(b.actions)}"]
-        recent = memory.recent(now)
-        if recent:
-            lines.append("The last 10 minutes, verbatim:")
-        for e in recent:
-            rec = NO_RECOMMENDATION if e.recommendation is None else e.recommendation
-            lines.append(f"{self._hhmm(e.tick)} | you were: {e.action} | assistant: {rec}")
-        return "\n".join(lines)
+        header = [f"You woke up at {self._hhmm(wake_tick)}.",
+                  f"Recommendations received today before now: {memory.n_recommendations}"
+                  + (f", the last one at {self._hhmm(last)}." if last is not None else ".")]
+        return memory.render_summary(now, header, "Earlier today, summarised:", self._hhmm, self._verbatim)
+
+    def _verbatim(self, e: Event) -> str:
+        rec = NO_RECOMMENDATION if e.recommendation is None else e.recommendation
+        return f"{self._hhmm(e.tick)} | you were: {e.action} | assistant: {rec}"
 
     def _hhmm(self, tick: int) -> str:
         minutes = tick * self.clock.tick_seconds // 60
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-    def _request(self, text: str, attempt: int) -> GenerationRequest:
-        temperature = self.temperature if attempt == 0 else self.retry_temperature
-        if self.engine.has_chat_template:
-            return GenerationRequest([{"role": "user", "content": text}], self.max_tokens, temperature,
-                                     json_schema=SCORE_SCHEMA)
-        return GenerationRequest(f"{text} {BASE_ANSWER_PREFIX}", self.max_tokens, temperature, stop=("}",))
-
-    def _answer_text(self, output: str) -> str:
-        """The whole answer object: a chat model's output, or a base model's completion closed again."""
-        return output if self.engine.has_chat_template else f"{BASE_ANSWER_PREFIX}{output}}}"

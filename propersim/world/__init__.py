@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from propersim.config import ConfigError
 from propersim.world.clock import Clock
 from propersim.world.plans import Action, DayPlan, Planner
 
@@ -21,10 +22,10 @@ def make_planner(kind: str, clock: Clock, seed: int, trace_dir: str | None = Non
         return ReplayPlanner(clock, seed, trace_dir)
     if kind == "llm":
         if engine is None:
-            raise ValueError("world.planner=llm needs world.planner_engine naming an engine in `engines`")
+            raise ConfigError("world.planner=llm needs world.planner_engine naming an engine in `engines`")
         from propersim.world.llm_planner import LLMPlanner
         return LLMPlanner(engine, clock, seed, retries=retries)
-    raise ValueError(f"world.planner={kind!r} is not valid; expected procedural, replay or llm")
+    raise ConfigError(f"world.planner={kind!r} is not valid; expected procedural, replay or llm")
 
 
 __all__ = ["Action", "Clock", "DayPlan", "Planner", "make_planner"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from propersim.config import ConfigError
+
 
 @dataclass(frozen=True)
 class Clock:
@@ -44,4 +46,4 @@ class Clock:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"sim.start_date={text!r} is not a date; expected YYYY-MM-DD") from None
+            raise ConfigError(f"sim.start_date={text!r} is not a date; expected YYYY-MM-DD") from None

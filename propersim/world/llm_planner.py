@@ -18,21 +18,21 @@ bedtime before waking) is asked again, only for the failed prompts, up to ``retr
 still failing falls back to :class:`ProceduralPlanner` and is recorded in :attr:`LLMPlanner.failures`.
 The result depends only on the engine's outputs (and ``seed`` through the fallback).
 
-Output protocol: chat models get one user message and a JSON schema. Base models (no chat template) get
-a plain completion that ends inside the object (:data:`DAY_PLAN_PREFIX`, :data:`DECOMPOSE_PREFIX`), stop
-at the end of the line, and no schema (it would force a second opening brace).
+Output protocol (:mod:`propersim.llm.structured`): chat models get one user message and a JSON schema.
+Base models get a plain completion that ends inside the object (:data:`DAY_PLAN_PREFIX`,
+:data:`DECOMPOSE_PREFIX`) and stops at the end of the line.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from propersim.llm.engine import Engine, Generation, GenerationRequest
+from propersim.llm.engine import Engine
 from propersim.llm.prompts import load_template
+from propersim.llm.structured import JsonAsker, JsonForm, OutputError, load_json
 from propersim.personas.schema import Persona
 from propersim.world.clock import Clock
 from propersim.world.plans import Action, DayPlan, Planner
@@ -73,12 +73,14 @@ DECOMPOSE_SCHEMA = {
     "required": ["actions"],
     "additionalProperties": False,
 }
+#: How the two stages ask for their answer objects (base models: one line after the prefix).
+DAY_PLAN_FORM = JsonForm(DAY_PLAN_SCHEMA, DAY_PLAN_PREFIX, stop=("\n",))
+DECOMPOSE_FORM = JsonForm(DECOMPOSE_SCHEMA, DECOMPOSE_PREFIX, stop=("\n",))
 
-_FENCE = re.compile(r"```(?:json)?[ \t]*\n(.*?)\n[ \t]*```", re.DOTALL)
 _CLOCK_TIME = re.compile(r"(\d{1,2}):(\d{2})")
 
 
-class PlanError(ValueError):
+class PlanError(OutputError):
     """An LLM answer is not a usable day plan or decomposition."""
 
 
@@ -112,12 +114,7 @@ class PlanFailure:
 
 
 def _load_object(text: str) -> dict:
-    body = text.strip()
-    fenced = _FENCE.fullmatch(body)
-    try:
-        obj = json.loads(fenced.group(1) if fenced else body)
-    except json.JSONDecodeError as e:
-        raise PlanError(f"not a JSON object ({e.msg}): {text[:80]!r}") from None
+    obj = load_json(text, PlanError)
     if not isinstance(obj, dict):
         raise PlanError(f"expected a JSON object, got {type(obj).__name__}")
     return obj
@@ -267,13 +264,9 @@ class LLMPlanner(Planner):
             ValueError: ``retries`` is negative.
         """
         super().__init__(clock, seed)
-        if retries < 0:
-            raise ValueError(f"retries={retries} must be >= 0")
         self.engine = engine
-        self.retries = retries
-        self.temperature = temperature
-        self.retry_temperature = retry_temperature
         self.max_tokens = max_tokens
+        self.asker = JsonAsker(engine, retries, temperature, retry_temperature)
         self.fallback = ProceduralPlanner(clock, seed)
         #: Persona-days that fell back to the procedural planner, in the order they happened.
         self.failures: list[PlanFailure] = []
@@ -286,63 +279,31 @@ class LLMPlanner(Planner):
     def plan_days(self, personas: list[Persona], day: int) -> list[DayPlan]:
         """The plans of 1-based ``day`` for all ``personas``, with one ``generate`` call per stage and attempt."""
         date = self.clock.datetime_of(day, 0).strftime("%A %B %d, %Y")
-        schedules, errors = self._ask(
-            [self._day_plan_prompt(p, date) for p in personas], DAY_PLAN_PREFIX, DAY_PLAN_SCHEMA,
-            self.max_tokens[0], lambda _, text: parse_day_plan(text))
+        days = self.asker.ask([self._day_plan_prompt(p, date) for p in personas], DAY_PLAN_FORM,
+                              lambda _, text: parse_day_plan(text), self.max_tokens[0])
+        schedules = [a.value for a in days]
         parts = [(i, block) for i, s in enumerate(schedules) if s is not None for block in s.blocks]
         prompts = [self._decompose_prompt(personas[i], schedules[i], block) for i, block in parts]
-        actions, part_errors = self._ask(prompts, DECOMPOSE_PREFIX, DECOMPOSE_SCHEMA, self.max_tokens[1],
-                                         lambda k, text: parse_actions(text, parts[k][1].start, parts[k][1].end))
+        decomposed = self.asker.ask(prompts, DECOMPOSE_FORM, lambda k, text: parse_actions(
+            text, parts[k][1].start, parts[k][1].end), self.max_tokens[1])
+        actions = [a.value for a in decomposed]
         plans = []
         for i, persona in enumerate(personas):
             if schedules[i] is None:
-                plans.append(self._fall_back(persona, day, "day_plan", errors[i]))
+                plans.append(self._fall_back(persona, day, "day_plan", [days[i].error]))
                 continue
             mine = [k for k, (owner, _) in enumerate(parts) if owner == i]
-            bad = [f"{parts[k][1].text!r}: {part_errors[k]}" for k in mine if actions[k] is None]
+            bad = [f"{parts[k][1].text!r}: {decomposed[k].error}" for k in mine if actions[k] is None]
             if bad:
-                plans.append(self._fall_back(persona, day, "decompose", "; ".join(bad)))
+                plans.append(self._fall_back(persona, day, "decompose", bad))
                 continue
             plans.append(DayPlan.from_actions(
                 day, [self._action(a) for k in mine for a in actions[k]], self.clock.ticks_per_day,
                 tuple(f"{_hhmm(b.start)} {b.text}" for b in schedules[i].blocks)))
         return plans
 
-    def _ask(self, prompts: list[str], prefix: str, schema: dict, max_tokens: int, parse) -> tuple[list, list]:
-        """Answers parsed by ``parse(index, text)``, re-asking failures; (results or None, last errors)."""
-        results: list = [None] * len(prompts)
-        errors: list[str | None] = [None] * len(prompts)
-        pending = list(range(len(prompts)))
-        for attempt in range(1 + self.retries):
-            if not pending:
-                break
-            temperature = self.temperature if attempt == 0 else self.retry_temperature
-            gens = self.engine.generate([self._request(prompts[k], prefix, schema, max_tokens, temperature)
-                                         for k in pending])
-            failed = []
-            for k, gen in zip(pending, gens, strict=True):
-                try:
-                    results[k] = parse(k, self._answer_text(gen, prefix))
-                except PlanError as e:
-                    errors[k] = str(e)
-                    failed.append(k)
-            pending = failed
-        return results, errors
-
-    def _request(self, text: str, prefix: str, schema: dict, max_tokens: int, temperature: float):
-        if self.engine.has_chat_template:
-            return GenerationRequest([{"role": "user", "content": text}], max_tokens, temperature,
-                                     json_schema=schema)
-        return GenerationRequest(f"{text} {prefix}", max_tokens, temperature, stop=("\n",))
-
-    def _answer_text(self, gen: Generation, prefix: str) -> str:
-        if gen.error is not None:
-            raise PlanError(f"engine error: {gen.error}")
-        return gen.text if self.engine.has_chat_template else prefix + gen.text
-
-    def _fall_back(self, persona: Persona, day: int, stage: str, error: str) -> DayPlan:
-        self.failures.append(PlanFailure(persona.persona_id, day, stage,
-                                         f"no valid answer after {1 + self.retries} attempts: {error}"))
+    def _fall_back(self, persona: Persona, day: int, stage: str, errors: list[str]) -> DayPlan:
+        self.failures.append(PlanFailure(persona.persona_id, day, stage, self.asker.gave_up(errors)))
         return self.fallback.plan_day(persona, day)
 
     def _action(self, block: Block) -> Action:

@@ -6,6 +6,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from propersim.config import ConfigError
+from propersim.errors import InvalidInputError, MissingInputError
 from propersim.personas.schema import Persona
 from propersim.world.clock import Clock
 from propersim.world.plans import Action, DayPlan, Planner
@@ -27,7 +29,7 @@ def _load_trace(path: Path) -> tuple[Action, ...]:
         for lineno, line in enumerate(fh, 1):
             rec = json.loads(line)
             if "step" not in rec or "john_description" not in rec:
-                raise ValueError(f"{path}:{lineno}: not an original trace line (needs 'step', 'john_description')")
+                raise InvalidInputError(f"{path}:{lineno}: not an original trace line (needs 'step', 'john_description')")
             if rec.get("action_for_suggestion") is None:  # asleep: no decision at this step
                 continue
             tick = int(rec["step"])
@@ -46,14 +48,14 @@ class ReplayPlanner(Planner):
     def __init__(self, clock: Clock, seed: int, trace_dir: str | Path):
         super().__init__(clock, seed)
         if clock.tick_seconds != TRACE_TICK_SECONDS:
-            raise ValueError(f"world.planner=replay needs sim.tick_seconds={TRACE_TICK_SECONDS} "
+            raise ConfigError(f"world.planner=replay needs sim.tick_seconds={TRACE_TICK_SECONDS} "
                              f"(the traces' step), got {clock.tick_seconds}")
         self.trace_dir = Path(trace_dir)
         if not self.trace_dir.is_dir():
-            raise FileNotFoundError(f"world.trace_dir not found: {self.trace_dir}")
+            raise MissingInputError(f"world.trace_dir not found: {self.trace_dir}")
 
     def plan_day(self, persona: Persona, day: int) -> DayPlan:
         path = self.trace_dir / f"persona_{persona.persona_id:02d}_day1.jsonl"
         if not path.is_file():
-            raise FileNotFoundError(f"no trace for persona {persona.persona_id}: {path}")
+            raise MissingInputError(f"no trace for persona {persona.persona_id}: {path}")
         return DayPlan.from_actions(day, list(_load_trace(path.resolve())), self.clock.ticks_per_day)

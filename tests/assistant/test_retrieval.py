@@ -3,7 +3,7 @@
 import pytest
 
 from propersim.assistant.retrieval import Recalled, RetrievalMemory
-from propersim.sim.runner import sentence_embedder
+from propersim.sim.wiring import sentence_embedder
 
 pytestmark = pytest.mark.integration
 
@@ -43,8 +43,16 @@ def test_levels_show_action_suggestion_score_reason():
 def test_forget_after_drops_later_days_of_its_personas(memory, tmp_path):
     memory.forget_after(1)
     assert {r.day for r in memory.search([1], ["watching TV"], 5)[0]} == {1}
+    # the same file reopens in the same process and holds what was stored, the deletion included
     other = RetrievalMemory(str(tmp_path / "m.db"), "m_test", sentence_embedder(), [2])
-    assert other is not None  # the same file reopens in the same process
+    try:
+        assert sorted((r.day, r.tick) for r in other.search([1], ["watching TV"], 5)[0]) == [(1, 10), (1, 20)]
+        assert [r.action for r in other.search([2], ["cooking"], 5)[0]] == ["cooking a curry in the kitchen"]
+        other.forget_after(0)  # it serves persona 2 only: persona 1's items stay
+        assert other.search([2], ["cooking"], 5) == [[]]
+        assert sorted((r.day, r.tick) for r in memory.search([1], ["cooking"], 5)[0]) == [(1, 10), (1, 20)]
+    finally:
+        other.close()
 
 
 def test_the_policy_prompt_holds_the_recalled_items(tmp_path, persona):

@@ -5,7 +5,9 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from propersim.data import schema
 from propersim.metrics import plots
@@ -52,6 +54,20 @@ def make_personas():
     return personas
 
 
+def assert_drawn_png(path: Path, min_marks: int = 1000) -> None:
+    """``path`` decodes as a PNG of a plausible figure size with data drawn on it: at least ``min_marks``
+    strongly coloured pixels (lines, bands, bars). Axes, grid and text are grey or black, and a legend's
+    samples alone come to a few hundred such pixels, so a figure with its data missing fails."""
+    with Image.open(path) as image:
+        assert image.format == "PNG", path.name
+        width, height = image.size
+        pixels = np.asarray(image.convert("RGB")).astype(int)
+    assert 400 <= width <= 3000 and 300 <= height <= 3000, f"{path.name}: {width}x{height}"
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 1, f"{path.name} is blank"
+    marks = int(((pixels.max(axis=-1) - pixels.min(axis=-1)) > 60).sum())
+    assert marks >= min_marks, f"{path.name}: only {marks} coloured pixels, no data drawn"
+
+
 def referenced_images(index: Path) -> list[str]:
     return re.findall(r'<img src="([^"]+)"', index.read_text())
 
@@ -73,7 +89,7 @@ def test_report_files(tmp_path):
             assert f"{prefix}_{arm}.png" in images
     for name in images:
         assert (index.parent / name).is_file()
-        assert (index.parent / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert_drawn_png(index.parent / name)
 
 
 def test_report_skips_figures_without_personas_or_criteria(tmp_path):

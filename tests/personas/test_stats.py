@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from propersim.personas.schema import TRAITS, load_personas, persona_from_dict
 from propersim.personas.stats import (N_COMPONENTS, OTHER, average_linkage_clusters, background_category,
@@ -127,10 +128,26 @@ def test_persona_stats_needs_two(base):
         persona_stats([base])
 
 
+TAB_BLUE, TAB_ORANGE = (31, 119, 180), (255, 127, 14)
+
+
 @pytest.mark.parametrize("color_by", ["extraversion", "cluster"])
 def test_plot_projection_writes_png(tmp_path, base, color_by):
-    path = plot_projection(variants(base, 12), tmp_path / "map.png", color_by=color_by)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    personas = variants(base, 12)
+    path = plot_projection(personas, tmp_path / "map.png", color_by=color_by)
+    assert path == tmp_path / "map.png"
+    with Image.open(path) as image:
+        assert image.format == "PNG" and 400 <= image.size[0] <= 3000 and 300 <= image.size[1] <= 3000, image.size
+        pixels = np.asarray(image.convert("RGB")).astype(int)
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 1, "not blank"
+    coloured = (pixels.max(axis=-1) - pixels.min(axis=-1)) > 60  # markers; axes, grid and text are grey
+    if color_by == "extraversion":
+        # both groups are drawn (the legend's two sample markers alone come to a few dozen pixels each)
+        assert {p.big_five["extraversion"] for p in personas} == {"high", "low"}
+        for colour in (TAB_BLUE, TAB_ORANGE):
+            assert (np.abs(pixels - colour).max(axis=-1) <= 2).sum() >= 100, f"markers of colour {colour}"
+    else:  # no legend: every coloured pixel is a marker, 12 markers of about 30 pixels
+        assert coloured.sum() >= 250, f"only {coloured.sum()} coloured pixels: markers missing"
 
 
 def test_plot_projection_rejects_unknown_colouring(tmp_path, base):

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +12,9 @@ import pytest
 
 from propersim.config import load_config
 from propersim.data.store import read_interactions, verify
-from propersim.sim.runner import run, run_id_of
+from propersim.runtime.driver import RaySimulator
+from propersim.sim.runner import run
+from propersim.sim.wiring import run_id_of
 from tests.conftest import REPO, assert_same_metrics
 
 pytestmark = pytest.mark.integration
@@ -36,7 +37,7 @@ def local_run(tmp_path_factory):
 def test_two_shards_on_ray_equal_one_process(ray_local, local_run, tmp_path):
     local_dir, local_summary = local_run
     summary = run(load_config(CONFIG, BASE + ["runtime.address=local", "runtime.shards=2"]), tmp_path, CONFIG,
-                  progress=False)
+                  progress=False, simulator=RaySimulator)
     assert verify(tmp_path) == []
     assert sorted_rows(tmp_path).equals(sorted_rows(local_dir))
     assert_same_metrics(summary["arms"], local_summary["arms"])
@@ -49,7 +50,8 @@ def test_a_shard_killed_mid_day_is_rerun_and_rows_appear_once(ray_local, local_r
     local_dir, local_summary = local_run
     cfg = load_config(CONFIG, BASE + ["runtime.address=local", "runtime.shards=2"])
     result = {}
-    worker = threading.Thread(target=lambda: result.update(run(cfg, tmp_path, CONFIG, progress=False)))
+    worker = threading.Thread(target=lambda: result.update(run(cfg, tmp_path, CONFIG, progress=False,
+                                                               simulator=RaySimulator)))
     worker.start()
     shard = None
     deadline = time.monotonic() + 120
@@ -103,7 +105,7 @@ def test_more_gpus_than_the_cluster_has_is_a_clear_error(ray_local, tmp_path):
                                       "engines.big.replicas=2", "engines.big.gpus_per_replica=1",
                                       "arms.llm.policy=llm", "arms.llm.engine=big"])
     with pytest.raises(ValueError, match=r"asks for 2 GPUs \(engines.big: 2 x 1.0 GPU\) but the Ray cluster has 0"):
-        run(cfg, tmp_path, CONFIG, progress=False)
+        run(cfg, tmp_path, CONFIG, progress=False, simulator=RaySimulator)
 
 
 @pytest.mark.e2e
@@ -117,19 +119,25 @@ def test_unreachable_address_is_a_clear_error(tmp_path):
 
 def test_a_push_that_hangs_times_out_with_a_clear_error(ray_local):
     from propersim.runtime.driver import RaySimulator
+    from propersim.runtime.replicas import ReplicaRouter
 
     @ray_local.remote(num_cpus=0)
     class Hung:
-        def push_policy(self, arm, path, version, persona_id=None):
+        def preload(self, adapter=None, weights=None):
+            pass
+
+        def use_policy(self, arm, version, kind, paths):
             time.sleep(60)
 
-    sim = object.__new__(RaySimulator)  # only the push path: shards that never answer
-    sim.cfg = load_config(None, ["trainer.push_timeout_s=1"])
-    sim.shards = [Hung.remote(), Hung.remote()]
+    sim = object.__new__(RaySimulator)  # only the push path: a replica that loads, shards that never answer
+    sim.cfg = load_config(None, ["trainer.push_timeout_s=1", "engines.m.model=tiny-random", "arms.pp.policy=llm",
+                                 "arms.pp.engine=m"])
+    sim.shards, sim._owner, sim._journal = [Hung.remote(), Hung.remote()], {}, []
+    sim.routers = {"m": ReplicaRouter([Hung.remote()], "tiny-random", False, timeout_s=1)}
     start = time.monotonic()
-    with pytest.raises(TimeoutError, match=r"policy /runs/a/v1 of arm 'pp' to 2 shards did not finish in "
-                                           r"trainer.push_timeout_s=1 s"):
-        sim.push_policy("pp", "/runs/a/v1", 1)
+    with pytest.raises(TimeoutError, match=r"pushing version 1 of arm 'pp' \(1 adapters\) to 2 shards did not "
+                                           r"finish in trainer.push_timeout_s=1 s"):
+        sim.push_policy("pp", 1, "adapter", {"shared": "/runs/a/v1"})
     assert time.monotonic() - start < 30
     for shard in sim.shards:
         ray_local.kill(shard)
@@ -139,11 +147,12 @@ def test_a_points_trainings_run_as_ray_tasks(ray_local, tmp_path):
     from propersim.llm.models import resolve_model
     from propersim.runtime.driver import RaySimulator
     from tests.trainers.test_preference import pairs
+    from trainers.points import TrainJob
 
     sim = object.__new__(RaySimulator)  # only the training path: real DPO on the tiny model in Ray tasks
     sim.cfg = load_config(None, ["trainer.method=dpo", "trainer.lora_r=4", "trainer.lora_alpha=8",
                                  "trainer.epochs=1"])
     model = str(resolve_model("tiny-random"))
-    results = sim.train([(model, pairs(), tmp_path / key, None) for key in ("1", "2")])
+    results = sim.train([TrainJob(model, pairs(), str(tmp_path / key), None) for key in ("1", "2")])
     assert [r.path for r in results] == [str(tmp_path / "1"), str(tmp_path / "2")]
     assert all(r.steps >= 1 and (tmp_path / k / "adapter_config.json").is_file() for r, k in zip(results, "12"))

@@ -11,7 +11,7 @@ from propersim.config import load_config
 from propersim.llm.models import resolve_model
 from propersim.llm.engine import GenerationRequest
 from propersim.runtime.replicas import ReplicaRouter, start_replicas
-from propersim.sim.runner import day_ticks, select_personas
+from propersim.sim.wiring import day_ticks, select_personas
 
 pytestmark = pytest.mark.integration
 
@@ -88,17 +88,71 @@ def test_shard_runs_an_llm_arm_through_the_replicas(ray_local, cfg, replicas):
 
 
 def test_an_adapter_pushed_to_a_shard_is_served_by_the_replicas(ray_local, cfg, replicas, tmp_path):
+    from dataclasses import replace
+
     from propersim.runtime.shard import PersonaShard
-    from tests.trainers.test_preference import pairs
+    from tests.trainers.test_preference import PROMPTS, pairs
     from trainers.preference import train_preference
 
-    adapter = train_preference(str(resolve_model("tiny-random")), pairs(), cfg.trainer, tmp_path / "v1")
+    # the run's lr of 5e-5 barely moves the tiny model in one training point; this one changes its outputs
+    adapter = train_preference(str(resolve_model("tiny-random")), pairs(), replace(cfg.trainer, lr=5e-2),
+                               tmp_path / "v1")
+    router = ReplicaRouter(replicas["handles"], replicas["model"], replicas["chat"], max_in_flight=4)
+    greedy = [GenerationRequest(p, max_tokens=12) for p in PROMPTS]  # two chunks of 4: one on each replica
+    base = [g.text for g in router.generate(greedy)]
     shard = PersonaShard.remote(cfg, select_personas(cfg, "jobs/baselines.yaml"), "jobs/baselines.yaml",
                                 {"tiny": replicas})
-    ray_local.get(shard.push_policy.remote("llm", adapter.path, 1), timeout=60)
+    router.preload(adapter=adapter.path)  # what the driver's push does once per replica
+    ray_local.get(shard.use_policy.remote("llm", 1, "adapter", {"shared": adapter.path}), timeout=60)
     table, _, rows = ray_local.get(list(shard.run_ticks.options(num_returns=3).remote(1, *window(cfg))))
+    policy = ray_local.get(shard.state.remote(), timeout=60)["policies"]["llm"]
     ray_local.kill(shard)
     llm = table.filter(pc.equal(table["arm"], "llm"))
     assert llm.num_rows > 0 and set(llm["policy_version"].to_pylist()) == {1}
     assert all(e is None or "engine error" not in e for e in llm["assistant_error"].to_pylist()), \
         "the replicas loaded the adapter"
+    assert policy["adapter"] == adapter.path, "the shard's LLM arm generates with the pushed adapter"
+    # What the replicas serve for it: greedy outputs differ from the base model's on both replicas, and
+    # requests naming no adapter still get the base model.
+    tuned = router.generate([replace(r, adapter=adapter.path) for r in greedy])
+    assert all(g.error is None for g in tuned)
+    assert [g.text for g in tuned[:4]] != base[:4] and [g.text for g in tuned[4:]] != base[4:]
+    assert [g.text for g in router.generate(greedy)] == base
+
+
+def test_a_push_loads_each_adapter_once_per_replica_and_shards_get_their_own(ray_local, cfg, replicas, tmp_path):
+    """Two shards, two replicas, a per-persona training point with two adapters: every replica loads each
+    adapter exactly once (from the driver, not once per shard), and each shard receives only the adapters of
+    its own personas, with the new version."""
+    import shutil
+    from dataclasses import replace
+
+    from propersim.runtime.driver import RaySimulator, split
+    from propersim.runtime.shard import PersonaShard
+    from tests.trainers.test_preference import pairs
+    from trainers.preference import train_preference
+
+    first = train_preference(str(resolve_model("tiny-random")), pairs(), cfg.trainer, tmp_path / "a").path
+    second = str(tmp_path / "b")
+    shutil.copytree(first, second)
+    two = replace(cfg, runtime=replace(cfg.runtime, shards=2))
+    personas = select_personas(two, "jobs/baselines.yaml")
+    chunks = split(personas, two)
+    sim = object.__new__(RaySimulator)  # the push path over this module's replicas and two real shards
+    sim.cfg, sim._journal = two, []
+    sim._owner = {p.persona_id: i for i, chunk in enumerate(chunks) for p in chunk}
+    sim.routers = {"tiny": ReplicaRouter(replicas["handles"], replicas["model"], replicas["chat"])}
+    sim.shards = [PersonaShard.remote(two, chunk, "jobs/baselines.yaml", {"tiny": replicas}) for chunk in chunks]
+    handles = replicas["handles"]
+    before = [len(ray_local.get(h.loaded.remote(), timeout=60)) for h in handles]
+    a, b = chunks[0][0].persona_id, chunks[1][0].persona_id
+    seconds = sim.push_policy("llm", 1, "adapter", {str(a): first, str(b): second})
+    loaded = [ray_local.get(h.loaded.remote(), timeout=60)[n:] for h, n in zip(handles, before)]
+    states = ray_local.get([s.state.remote() for s in sim.shards], timeout=60)
+    for shard in sim.shards:
+        ray_local.kill(shard)
+    assert len(chunks) == 2 and sorted(seconds) == sorted([str(a), str(b)])
+    assert loaded == [[("adapter", first), ("adapter", second)]] * 2, "2 adapters x 2 replicas = 4 loads"
+    policies = [st["policies"]["llm"] for st in states]
+    assert [p["persona_adapters"] for p in policies] == [{str(a): first}, {str(b): second}]
+    assert [p["version"] for p in policies] == [1, 1]

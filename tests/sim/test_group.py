@@ -2,7 +2,7 @@ import pyarrow.compute as pc
 
 from propersim.config import load_config
 from propersim.data import schema as S
-from propersim.sim.runner import build_group
+from propersim.sim.wiring import build_group
 
 ARMS = ["arms.never.policy=never", "arms.always.policy=always", "arms.random.policy=random",
         "arms.scheduled.policy=scheduled", "arms.scheduled.every_ticks=24"]

@@ -6,14 +6,17 @@ that vLLM serves the adapters this loop trains is tested in tests/trainers/test_
 
 import json
 import shutil
+from functools import partial
 
 import pyarrow.compute as pc
 import pytest
 
 from propersim.config import load_config
 from propersim.data import schema as S
-from propersim.data.store import PAIRS_DIR, read_dataset, read_interactions, verify
-from propersim.sim.checkpoint import latest_checkpoint
+from propersim.data.checkpoint import latest_checkpoint
+from propersim.data.rundir import PAIRS_DIR
+from propersim.data.store import read_dataset, read_interactions, verify
+from propersim.sim.local import LocalSimulator
 from propersim.sim.runner import run
 from tests.trainers.test_pairs import Alternating
 
@@ -43,7 +46,7 @@ def learned(request, tmp_path_factory):
     cfg = load_config(None, OVERRIDES + [f"trainer.scope={request.param}"])
     out = tmp_path_factory.mktemp("runs") / "learn"
     engine = Recording(chat=False)
-    run(cfg, out, progress=False, engines={"tiny": engine})
+    run(cfg, out, progress=False, simulator=partial(LocalSimulator, engines={"tiny": engine}))
     return cfg, out, engine
 
 
@@ -75,7 +78,7 @@ def test_resume_after_a_training_point(learned, tmp_path):
     shutil.copytree(out, crashed)
     shutil.rmtree(crashed / "checkpoints" / "day=2")  # died at the end of day 2
     engine = Recording(chat=False)
-    run(cfg, crashed, resume=True, progress=False, engines={"tiny": engine})
+    run(cfg, crashed, resume=True, progress=False, simulator=partial(LocalSimulator, engines={"tiny": engine}))
     assert {a.rsplit("/", 1)[0] for a in engine.adapters} == {str(crashed / "checkpoints" / "adapters" / "pp" / "v1")}, \
         "the moved run's own adapters"
     assert verify(crashed) == []

@@ -1,14 +1,15 @@
 import pytest
 
 from propersim.data import schema as S
+from propersim.data.rows import PairRow, rows_to_table
 from trainers.buffer import sample_pairs
 
 
 def pairs_table(spec):
     """spec: (arm, day, chosen) per pair."""
-    rows = [("r", arm, 1, day, k, 0, "text", f"prompt {k}", chosen, f" other {k}\n", 4, 2, True, False)
+    rows = [PairRow("r", arm, 1, day, k, 0, "text", f"prompt {k}", chosen, f" other {k}\n", 4, 2, True, False)
             for k, (arm, day, chosen) in enumerate(spec)]
-    return S.rows_to_table(rows, S.PAIRS)
+    return rows_to_table(rows, PairRow)
 
 
 def test_cumulative_draws_up_to_size_from_the_arms_pairs_so_far():

@@ -4,10 +4,10 @@ import pyarrow.compute as pc
 
 from propersim.config import load_config
 from propersim.data import schema as S
+from propersim.data.rows import tick_pairs
 from propersim.llm.engine import Generation
-from propersim.sim.runner import EnginePool, build_group
+from propersim.sim.wiring import EnginePool, build_group
 from tests.fakes import ScriptedEngineBase
-from trainers.pairs import tick_pairs
 
 
 def test_pairs_are_built_from_different_totals_only():

@@ -8,6 +8,7 @@ from safetensors.torch import load_file
 
 from propersim.config import TrainerConfig
 from propersim.data import schema as S
+from propersim.data.rows import PairRow, rows_to_table
 from propersim.llm.engine import GenerationRequest
 from propersim.llm.models import resolve_model
 from trainers.preference import train_preference
@@ -18,9 +19,9 @@ PROMPTS = [f"Person: Maya\nTime: Monday {8 + k}:00\nMaya is: reading\nAssistant:
 
 
 def pairs():
-    rows = [("r", "pp", 1, 1, k, 0, "text", p, " No Recommendation\n", " Try a podcast about history now.\n", 4, 1,
+    rows = [PairRow("r", "pp", 1, 1, k, 0, "text", p, " No Recommendation\n", " Try a podcast about history now.\n", 4, 1,
              True, False) for k, p in enumerate(PROMPTS)]
-    return S.rows_to_table(rows, S.PAIRS)
+    return rows_to_table(rows, PairRow)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,27 @@
+"""The project's own user-error types: problems a user can fix, which the CLI prints as one line.
+
+Anything else is a bug and keeps its traceback. Each type also derives from the built-in exception it
+refines, so callers may catch either.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A user-fixable problem: the message says what was got, what was expected and how to fix it."""
+
+
+class InvalidInputError(UserError, ValueError):
+    """A bad value in an input: a persona file, a log, a run directory's contents."""
+
+
+class MissingInputError(UserError, FileNotFoundError):
+    """A file or run directory the command needs is not there."""
+
+
+class RunExistsError(UserError, FileExistsError):
+    """The output directory already holds a run."""
+
+
+class ClusterUnreachableError(UserError, ConnectionError):
+    """The Ray address given cannot be reached."""

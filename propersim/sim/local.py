@@ -1,0 +1,66 @@
+"""The in-process simulator: one PersonaGroup over every persona, its engines and trainer in this process."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from propersim.config import ConfigError, ExperimentConfig
+from propersim.data.rundir import MEMORY_DIR, PAIRS_DIR
+from propersim.data.store import ShardWriter, shard_name
+from propersim.personas.schema import Persona
+from propersim.sim.simulator import Simulator
+from propersim.sim.wiring import EnginePool, build_group
+from trainers.points import TrainJob
+
+
+class LocalSimulator(Simulator):
+    """The whole run in this process (``runtime.address`` unset)."""
+
+    backend = "local"
+
+    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None, run_dir: Path | None = None,
+                 engines: dict | None = None):
+        """``engines``: engines already built by the caller (name -> Engine) to use instead of starting them.
+
+        Raises:
+            ConfigError: ``runtime.address`` is set (that run belongs on Ray's ``RaySimulator``).
+        """
+        if cfg.runtime.address is not None:
+            raise ConfigError(f"runtime.address={cfg.runtime.address!r} asks for Ray, but this is the in-process "
+                              "simulator; run it with the Ray runtime's RaySimulator (the CLI does)")
+        self.cfg = cfg
+        self.engines = EnginePool(cfg, shared=engines)
+        self.group = build_group(cfg, personas, config_path, self.engines, run_dir and Path(run_dir) / MEMORY_DIR)
+        self.restarts = 0
+
+    def run_ticks(self, day, ticks, writer: ShardWriter, part, on_tick) -> None:
+        writer.write(self.group.run_ticks(day, ticks, on_tick), day, shard_name(part))
+        pairs = self.group.take_pairs()
+        if pairs.num_rows:
+            writer.write(pairs, day, shard_name(part), PAIRS_DIR)
+
+    def train(self, jobs: list[TrainJob]) -> list:
+        """Each job in turn, in this process."""
+        from trainers.preference import train_preference
+        return [train_preference(j.model, j.pairs, self.cfg.trainer, j.out, j.init, self.cfg.run.seed) for j in jobs]
+
+    def push_policy(self, arm, version, kind, paths) -> dict[str, float]:
+        engine = self.engines.get(self.cfg.arm_configs()[arm].engine, f"arms.{arm}.engine")
+        seconds = {}
+        for key, path in paths.items():
+            start = time.perf_counter()
+            engine.preload(**{kind: path})
+            seconds[key] = time.perf_counter() - start
+        self.group.arm(arm).policy.use_policy(version, kind, paths)
+        return seconds
+
+    def state(self) -> dict:
+        return {"shards": [self.group.state()]}
+
+    def load_state(self, state: dict) -> None:
+        self.group.load_state(state["shards"][0])
+
+    def close(self) -> None:
+        self.group.close()
+        self.engines.close()

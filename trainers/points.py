@@ -1,0 +1,195 @@
+"""Training points: which adapters a point trains on which pairs, training them on the simulator's trainer,
+and pushing them to its policies, either in step with the simulation or in a background thread.
+
+The simulator is reached only through :class:`PolicyTarget`, so this module knows nothing of where the
+personas are simulated (one process or Ray).
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from propersim.config import ExperimentConfig, TrainerConfig
+from propersim.data.rundir import PAIRS_DIR, SHARED, TRAINING_LOG, adapter_dir
+from propersim.llm.engine import ADAPTER, WEIGHTS
+from trainers.preference import TrainResult
+
+
+def artifact_kind(tcfg: TrainerConfig) -> str:
+    """What the trainer writes: full weights with ``lora_r=0``, else LoRA adapters."""
+    return WEIGHTS if tcfg.lora_r == 0 else ADAPTER
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """One adapter to train: the base model, its pairs, where to write it, and the adapter it continues."""
+
+    model: str
+    pairs: pa.Table
+    out: str
+    init: str | None
+
+
+class PolicyTarget(Protocol):
+    """What training needs of a simulator: a trainer, and policies to push to."""
+
+    def train(self, jobs: list[TrainJob]) -> list[TrainResult]:
+        """Train every job (in any order, possibly in parallel); one result per job, in order."""
+
+    def push_policy(self, arm: str, version: int, kind: str, paths: dict[str, str]) -> dict[str, float]:
+        """``arm`` generates as ``version`` from its next batch on, with the artifacts in ``paths`` (adapter key
+        -> directory), each loaded by the arm's engine once before this returns; returns seconds per key."""
+
+
+@dataclass
+class TrainingPoint:
+    """The adapters one training point trains: one per learning arm (``trainer.scope=shared``) or one per
+    persona (``per_persona``, the paper), each continued from its previous version."""
+
+    point: tuple[int, int]  # (day, ticks of the day's window done)
+    jobs: list[dict] = field(default_factory=list)  # arm, key, version, pairs (the sample), out, init, model, record
+    records: list[dict] = field(default_factory=list)  # one per adapter, for training.jsonl
+    results: list = field(default_factory=list)  # TrainResult per job, once trained
+
+
+def learning_arms(cfg: ExperimentConfig) -> list[str]:
+    return [name for name, acfg in cfg.arm_configs().items() if acfg.learn]
+
+
+def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], adapters: dict,
+                  first_tick: int) -> TrainingPoint:
+    """Sample each adapter's pairs from the replay buffer: the arm's pairs simulated before ``point`` (read
+    from ``RUN_DIR/pairs``, so the same point always gets the same sample, whenever it is read);
+    ``first_tick`` is the first tick of each day's window."""
+    import pyarrow.compute as pc
+
+    from propersim.data import schema as S
+    from propersim.data.store import read_dataset
+    from propersim.llm.models import resolve_model
+    from trainers.buffer import sample_pairs
+
+    day, done = point
+    pairs = read_dataset(run_dir, PAIRS_DIR)
+    before = pc.or_(pc.less(pairs[S.DAY], day),
+                    pc.and_(pc.equal(pairs[S.DAY], day), pc.less(pairs[S.TICK], first_tick + done)))
+    pairs, tcfg, planned = pairs.filter(before), cfg.trainer, TrainingPoint(point)
+    for arm in learning_arms(cfg):
+        mine = pairs.filter(pc.equal(pairs[S.ARM], arm))
+        if tcfg.scope == "shared":
+            units = {SHARED: mine}
+        else:
+            units = {str(pid): mine.filter(pc.equal(mine[S.PERSONA_ID], pid))
+                     for pid in sorted(set(mine[S.PERSONA_ID].to_pylist()))}
+        current = adapters.get(arm, {"version": 0, "paths": {}})
+        version = current["version"] + 1
+        model = str(resolve_model(cfg.engines[cfg.arm_configs()[arm].engine].model))
+        for key, unit in units.items():
+            sample = sample_pairs(unit, arm, day, tcfg.replay_buffer, tcfg.buffer_mix, tcfg.no_rec_share,
+                                  cfg.run.seed)
+            record = {"day": day, "after_tick": done, "arm": arm, "adapter": key, "pairs": sample.num_rows}
+            if sample.num_rows == 0:
+                planned.records.append({**record, "skipped": "no pairs yet"})
+                continue
+            record["version"] = version
+            planned.records.append(record)
+            planned.jobs.append({"arm": arm, "key": key, "version": version, "pairs": sample, "model": model,
+                                 "out": adapter_dir(arm, version, key), "init": current["paths"].get(key),
+                                 "record": record})
+    return planned
+
+
+def train_point(target: PolicyTarget, run_dir: Path, planned: TrainingPoint) -> TrainingPoint:
+    """Train every adapter of ``planned`` on ``target``'s trainer (in this process or a Ray task)."""
+    planned.results = target.train([TrainJob(job["model"], job["pairs"], str(run_dir / job["out"]),
+                                             job["init"] and str(run_dir / job["init"])) for job in planned.jobs])
+    return planned
+
+
+def push_point(target: PolicyTarget, run_dir: Path, trained: TrainingPoint, adapters: dict, kind: str) -> list[dict]:
+    """Push the trained adapters to the arms' policies, update ``adapters`` (arm -> {"version", "paths": {adapter
+    key: path relative to RUN_DIR}}) and append the point's records (pairs, steps, loss, training seconds, push
+    seconds and bytes) to ``RUN_DIR/training.jsonl``."""
+    by_arm: dict[str, list] = {}
+    for job, result in zip(trained.jobs, trained.results):
+        by_arm.setdefault(job["arm"], []).append((job, result))
+    for arm, done in by_arm.items():
+        version = done[0][0]["version"]
+        seconds = target.push_policy(arm, version, kind, {job["key"]: result.path for job, result in done})
+        current = adapters.setdefault(arm, {"version": 0, "paths": {}})
+        current["version"], current["paths"] = version, {**current["paths"], **{j["key"]: j["out"] for j, _ in done}}
+        for job, result in done:
+            job["record"].update(steps=result.steps, loss=result.loss, train_s=round(result.seconds, 3),
+                                 push_s=round(seconds[job["key"]], 4),
+                                 push_bytes=sum(f.stat().st_size for f in Path(result.path).rglob("*") if f.is_file()))
+    with (run_dir / TRAINING_LOG).open("a") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in trained.records)
+    return trained.records
+
+
+def push_current(target: PolicyTarget, run_dir: Path, adapters: dict, kind: str) -> None:
+    """Push every arm's current adapters again (on resume: the policies start from the base model, and the run
+    directory may have moved)."""
+    for arm, adapter in adapters.items():
+        target.push_policy(arm, adapter["version"], kind,
+                           {key: str(run_dir / path) for key, path in adapter["paths"].items()})
+
+
+def drop_records_after(run_dir: Path, day: int, pending: list) -> None:
+    """On resume: forget training records of days after the checkpoint and of its pending training points
+    (they are redone)."""
+    log = run_dir / TRAINING_LOG
+    if log.is_file():
+        redo = {tuple(p) for p in pending}
+        kept = [line for line in log.read_text().splitlines()
+                if (r := json.loads(line))["day"] <= day and (r["day"], r["after_tick"]) not in redo]
+        log.write_text("".join(line + "\n" for line in kept))
+
+
+class Trainings:
+    """Training points in flight: synchronous ones train and push at once; asynchronous ones train in a
+    background thread and are pushed at their push position (waiting there if not done)."""
+
+    def __init__(self, cfg: ExperimentConfig, run_dir: Path, target: PolicyTarget, adapters: dict,
+                 push_at: dict[tuple[int, int], tuple[int, int]], first_tick: int):
+        """``push_at``: training point -> where its adapters are pushed (:attr:`Schedule.push_at`)."""
+        self.cfg, self.run_dir, self.target, self.adapters = cfg, run_dir, target, adapters
+        self.push_at, self.first_tick, self.kind = push_at, first_tick, artifact_kind(cfg.trainer)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="trainer")
+        self._pending: list[tuple[tuple[int, int], tuple[int, int], Future]] = []  # point, push at, future
+
+    @property
+    def pending(self) -> list[tuple[int, int]]:
+        """Training points not pushed yet (a checkpoint lists them; resuming trains them again)."""
+        return [point for point, _, _ in self._pending]
+
+    def at(self, position: tuple[int, int]) -> None:
+        """The simulation reached ``position``: push what is due there, then start its training point."""
+        if position in self.push_at:
+            self._push(lambda due: True)  # a training point continues the adapters of the earlier ones
+            self.start(position)
+        self._push(lambda due: due <= position)
+
+    def start(self, point: tuple[int, int]) -> None:
+        """Plan ``point`` now (its sample is read before the simulation goes on) and train it: here when it is
+        pushed at once, in the background thread otherwise."""
+        planned = plan_training(self.cfg, self.run_dir, point, self.adapters, self.first_tick)
+        due = self.push_at[point]
+        if due == point:
+            future = Future()
+            future.set_result(train_point(self.target, self.run_dir, planned))
+        else:
+            future = self._pool.submit(train_point, self.target, self.run_dir, planned)
+        self._pending.append((point, due, future))
+
+    def _push(self, ready) -> None:
+        while self._pending and ready(self._pending[0][1]):
+            push_point(self.target, self.run_dir, self._pending.pop(0)[2].result(), self.adapters, self.kind)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
