@@ -1,1 +1,2 @@
-"""Simulation: persona groups stepping through days, and the single-process runner."""
+"""Simulation: the Simulator interface and its in-process implementation, the wiring of a run, persona groups
+stepping through days, the day loop, cadence schedules and sweeps."""
