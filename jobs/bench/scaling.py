@@ -35,7 +35,9 @@ def tree_rss(proc: psutil.Process) -> int:
 
 def one_point(n: int, backend: str, shards: int, llm: str | None) -> None:
     """Child process: run one point and print its figures as JSON."""
+    from propersim.cli import simulator
     from propersim.config import load_config
+    from propersim.data.rundir import RUNTIME
     from propersim.sim.runner import run
 
     overrides = [f"sim.personas.generate={n}", "sim.days=1", "sim.first_hour=9", "sim.last_hour=10",
@@ -49,9 +51,9 @@ def one_point(n: int, backend: str, shards: int, llm: str | None) -> None:
     cfg = load_config(None, overrides)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        summary = run(cfg, Path(tmp) / "run", progress=False)
+        summary = run(cfg, Path(tmp) / "run", progress=False, simulator=simulator)
         wall = time.perf_counter() - start
-        day_s = json.loads((Path(tmp) / "run" / "runtime.json").read_text())["day_seconds"]["1"]
+        day_s = json.loads((Path(tmp) / "run" / RUNTIME).read_text())["day_seconds"]["1"]
     decisions = summary["run"]["n_rows"]
     print(json.dumps({"wall_s": wall, "day_s": day_s, "decisions": decisions}))
 
