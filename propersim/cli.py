@@ -1,4 +1,4 @@
-"""The ``propersim`` command line: run, sweep, judge-agreement, verify, report, import-log and personas."""
+"""The ``propersim`` command line: run, sweep, judge-agreement, status, verify, report, import-log and personas."""
 
 from __future__ import annotations
 
@@ -90,6 +90,14 @@ def _cmd_report(args) -> int:
     summary = write_report(run_dir, read_interactions(run_dir), personas, tick)
     _print_summary(summary)
     print(f"report: {report_index(run_dir)}")
+    return 0
+
+
+def _cmd_status(args) -> int:
+    from propersim.sim.status import format_status, run_status
+
+    status = run_status(args.run_dir)
+    print(json.dumps(status, indent=1) if args.json else format_status(status))
     return 0
 
 
@@ -193,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="(re)compute summary.json and the HTML report of a run")
     p.add_argument("run_dir")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("status", help="how far a run is, its pace and latest scores (while it runs or after)")
+    p.add_argument("run_dir")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("verify", help="check every shard of a run against its manifest")
     p.add_argument("run_dir")

@@ -33,6 +33,8 @@ class RunConfig:
     name: str = _f("run", "Run name; the default run directory is runs/<name>.")
     out_dir: str = _f("runs", "Parent directory of run directories.")
     seed: int = _f(0, "Seed of every random choice in the run (plans, policies, judge noise).", min=0)
+    live_report: bool = _f(True, "Refresh summary.json and the report after every simulated day (else only at the "
+                           "end); runtime.json's live_summary_seconds says what it costs.")
 
 
 @dataclass

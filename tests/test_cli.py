@@ -129,3 +129,14 @@ def test_sigterm_stops_a_run_cleanly_at_a_checkpoint(tmp_path):
     assert proc.returncode == 143, err
     day, state = latest_checkpoint(out)
     assert day >= 1 and state["shards"], "the last checkpoint is whole: --resume can continue"
+
+
+@pytest.mark.e2e
+def test_status_of_a_finished_run_and_of_no_run(quick_run, tmp_path):
+    out, _ = quick_run
+    r = propersim("status", out)
+    assert r.returncode == 0, r.stderr
+    assert "days done: 2 of 2" in r.stdout and r.stdout.rstrip().endswith("finished")
+    assert json.loads(propersim("status", out, "--json").stdout)["days_done"] == 2
+    missing = propersim("status", tmp_path / "nothing")
+    assert missing.returncode == 2 and missing.stderr.strip().endswith("no run there (no config.yaml)")

@@ -75,6 +75,13 @@ def save_checkpoint(run_dir: str | Path, day: int, state: dict) -> Path:
     return final
 
 
+def latest_checkpoint_day(run_dir: str | Path) -> int | None:
+    """The day of the newest checkpoint (of any format), or None; reads no state."""
+    days = [int(p.name.split("=", 1)[1]) for p in (Path(run_dir) / CHECKPOINTS_DIR).glob("day=*")
+            if (p / STATE_FILE).is_file() or (p / LEGACY_STATE_FILE).is_file()]
+    return max(days, default=None)
+
+
 def latest_checkpoint(run_dir: str | Path) -> tuple[int, dict] | None:
     """``(day, state)`` of the newest complete checkpoint, or None when there is none.
 
@@ -82,13 +89,10 @@ def latest_checkpoint(run_dir: str | Path) -> tuple[int, dict] | None:
         InvalidInputError: the newest checkpoint is of another format version, or a pickled one written by an
             earlier propersim.
     """
-    root = Path(run_dir) / CHECKPOINTS_DIR
-    found = {int(p.name.split("=", 1)[1]): p for p in root.glob("day=*")
-             if (p / STATE_FILE).is_file() or (p / LEGACY_STATE_FILE).is_file()}
-    if not found:
+    day = latest_checkpoint_day(run_dir)
+    if day is None:
         return None
-    day = max(found)
-    path = found[day]
+    path = Path(run_dir) / CHECKPOINTS_DIR / f"day={day}"
     if not (path / STATE_FILE).is_file():
         raise InvalidInputError(f"{path / LEGACY_STATE_FILE}: a pickled checkpoint of an earlier propersim "
                                 f"(before checkpoint format {FORMAT_VERSION}); this version cannot resume it: "

@@ -17,6 +17,7 @@ Layout (relative to RUN_DIR)::
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -40,6 +41,17 @@ SHARED = "shared"
 #: What ``--overwrite`` removes: every output of a run (the config is rewritten).
 _OUTPUT_DIRS = (INTERACTIONS_DIR, PAIRS_DIR, CHECKPOINTS_DIR, MEMORY_DIR, REPORT_DIR)
 _OUTPUT_FILES = (MANIFEST, SUMMARY, RUNTIME, PLANNER_FAILURES, TRAINING_LOG)
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write ``path`` through a temporary file and a rename: a reader sees the old file or the new one, whole."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8")
+    else:
+        tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def adapter_dir(arm: str, version: int, key: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from propersim.data.rundir import INTERACTIONS_DIR, MANIFEST, PAIRS_DIR
+from propersim.data.rundir import INTERACTIONS_DIR, MANIFEST, PAIRS_DIR, write_atomic
 from propersim.data.schema import INTERACTIONS, PAIRS
 from propersim.errors import MissingInputError
 
@@ -29,12 +29,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def shard_name(part: int, k: int = 0) -> str:
@@ -114,7 +108,7 @@ class ShardWriter:
         self._save_manifest()
 
     def _save_manifest(self) -> None:
-        _atomic_write_bytes(self.run_dir / MANIFEST, json.dumps(self._manifest, indent=1, sort_keys=True).encode())
+        write_atomic(self.run_dir / MANIFEST, json.dumps(self._manifest, indent=1, sort_keys=True).encode())
 
 
 def verify(run_dir: str | Path) -> list[str]:
@@ -148,18 +142,21 @@ def verify(run_dir: str | Path) -> list[str]:
     return problems
 
 
-def read_dataset(run_dir: str | Path, dataset: str = INTERACTIONS_DIR) -> pa.Table:
-    """All rows of one dataset of a run (``interactions`` or ``pairs``) in its schema, ordered by shard path.
+def read_dataset(run_dir: str | Path, dataset: str = INTERACTIONS_DIR, day: int | None = None) -> pa.Table:
+    """All rows of one dataset of a run (``interactions`` or ``pairs``), or of one ``day`` of it, in its schema,
+    ordered by shard path.
 
     Raises:
-        FileNotFoundError: the run has no manifest or no interaction shards (a run without pairs reads as empty).
+        MissingInputError: the run has no interaction shards (a run without pairs reads as empty).
     """
     run_dir = Path(run_dir)
-    shards = sorted(rel for rel in load_manifest(run_dir)["shards"] if rel.startswith(dataset + "/"))
+    prefix = f"{dataset}/" if day is None else f"{dataset}/day={day}/"
+    shards = sorted(rel for rel in load_manifest(run_dir)["shards"] if rel.startswith(prefix))
     if not shards:
         if dataset != INTERACTIONS_DIR:
             return SCHEMAS[dataset].empty_table()
-        raise MissingInputError(f"{run_dir}: no interaction shards in {run_dir / MANIFEST}")
+        raise MissingInputError(f"{run_dir}: no interaction shards{'' if day is None else f' of day {day}'} in "
+                                f"{run_dir / MANIFEST}")
     return pa.concat_tables([pq.read_table(run_dir / rel, schema=SCHEMAS[dataset]) for rel in shards])
 
 

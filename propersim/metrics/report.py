@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from propersim.data.rundir import REPORT_DIR, REPORT_INDEX, SUMMARY
+from propersim.data.rundir import REPORT_DIR, REPORT_INDEX, SUMMARY, write_atomic
 from propersim.data.schema import ASSISTANT_ERROR, DAY, DELIVERED, PERSONA_ID, RUN_ID, SCORE_TOTAL
 from propersim.errors import InvalidInputError
 from propersim.metrics import plots
@@ -46,12 +45,6 @@ def run_info(table: pa.Table, tick_seconds: float) -> dict:
 
 def _slug(arm: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", arm) or "arm"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _figures(summary: dict, out: Path, personas) -> dict[str, list[tuple[str, Path]]]:
@@ -106,6 +99,10 @@ def _html(summary: dict, figures: dict, title: str) -> str:
              f"{info['n_assistant_format_errors']} (candidates whose output broke the format; recorded as "
              "abstentions).</p>",
              _images(figures[""])]
+    progress = summary.get("progress")
+    if progress is not None:
+        parts.insert(1, f"<p class='warn'>Day {progress['days_done']} of {progress['days_total']}, running; "
+                        f"last updated {html.escape(progress['updated'])}.</p>")
     for arm, data in summary["arms"].items():
         extremes = plots.best_worst_personas(summary, arm)
         parts.append(f"<h2>Arm {html.escape(arm)}</h2>")
@@ -116,9 +113,23 @@ def _html(summary: dict, figures: dict, title: str) -> str:
     return "\n".join(parts)
 
 
+def summarize(table: pa.Table, tick_seconds: float = DEFAULT_TICK_SECONDS) -> dict:
+    """``daily_summary`` of ``table`` plus ``"run"`` (see :func:`run_info`).
+
+    Raises:
+        InvalidInputError: the table has no delivered rows.
+        ValueError: the table lacks a required column.
+    """
+    summary = daily_summary(table, tick_seconds)
+    if not summary["arms"]:
+        raise InvalidInputError(f"no delivered rows in the {table.num_rows}-row table; nothing to report")
+    summary["run"] = run_info(table, tick_seconds)
+    return summary
+
+
 def write_report(run_dir: str | Path, table: pa.Table, personas=None,
                  tick_seconds: float = DEFAULT_TICK_SECONDS) -> dict:
-    """Summarise ``table`` and write ``RUN_DIR/summary.json`` and ``RUN_DIR/report/index.html`` with its PNGs.
+    """Summarise ``table`` (:func:`summarize`) and write ``RUN_DIR/summary.json`` and the report.
 
     Args:
         run_dir: the run directory (created if missing).
@@ -127,19 +138,28 @@ def write_report(run_dir: str | Path, table: pa.Table, personas=None,
         tick_seconds: simulated seconds per tick.
 
     Returns:
-        The summary: ``daily_summary``'s dict plus ``"run"`` (see :func:`run_info`).
-
-    Raises:
-        ValueError: the table lacks rows that were delivered, or lacks a required column.
+        The summary written.
     """
-    summary = daily_summary(table, tick_seconds)
-    if not summary["arms"]:
-        raise InvalidInputError(f"no delivered rows in the {table.num_rows}-row table for {run_dir}; nothing to report")
-    summary["run"] = run_info(table, tick_seconds)
+    return write_summary(run_dir, summarize(table, tick_seconds), personas)
+
+
+def write_summary(run_dir: str | Path, summary: dict, personas=None, progress: dict | None = None) -> dict:
+    """Write ``summary`` as ``RUN_DIR/summary.json`` and ``RUN_DIR/report/index.html`` with its PNGs, each
+    atomically (a reader never sees half a file).
+
+    Args:
+        progress: of a run still going: ``{"days_done", "days_total", "updated"}``; kept in the summary as
+            ``"progress"`` and shown at the top of the report.
+
+    Returns:
+        The summary (with ``progress`` when given).
+    """
+    if progress is not None:
+        summary = {**summary, "progress": progress}
     run_dir = Path(run_dir)
     out = run_dir / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(run_dir / SUMMARY, json.dumps(summary, indent=1, allow_nan=False))
+    write_atomic(run_dir / SUMMARY, json.dumps(summary, indent=1, allow_nan=False))
     figures = _figures(summary, out, personas)
-    _write_atomic(out / REPORT_INDEX, _html(summary, figures, f"propersim report: {run_dir.resolve().name}"))
+    write_atomic(out / REPORT_INDEX, _html(summary, figures, f"propersim report: {run_dir.resolve().name}"))
     return summary

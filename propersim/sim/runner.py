@@ -8,12 +8,23 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 from propersim.config import ExperimentConfig, to_yaml
 from propersim.data.checkpoint import latest_checkpoint, save_checkpoint
-from propersim.data.rundir import CONFIG, PAIRS_DIR, PLANNER_FAILURES, RUNTIME, check_same_config, prepare_run_dir
-from propersim.data.store import ShardWriter, read_interactions
+from propersim.data.rundir import (
+    CONFIG,
+    INTERACTIONS_DIR,
+    PAIRS_DIR,
+    PLANNER_FAILURES,
+    RUNTIME,
+    check_same_config,
+    prepare_run_dir,
+    write_atomic,
+)
+from propersim.data.schema import DAY
+from propersim.data.store import ShardWriter, read_dataset, read_interactions
 from propersim.sim.local import LocalSimulator
 from propersim.sim.schedule import Schedule
 from propersim.sim.simulator import Simulator, SimulatorFactory
@@ -52,7 +63,7 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     Returns:
         The summary dict written to ``RUN_DIR/summary.json``.
     """
-    from propersim.metrics.report import write_report
+    from propersim.metrics.live import LiveSummary
 
     run_dir = Path(run_dir)
     learners = learning_arms(cfg)
@@ -71,23 +82,41 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         (run_dir / CONFIG).write_text(to_yaml(cfg))
         first_day, state = 1, None
     days = range(first_day, cfg.sim.days + 1)
-    if days:
-        sim = simulator(cfg, personas, config_path, run_dir)
-        try:
-            state, day_seconds = _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas)
-        finally:
-            sim.close()
-        (run_dir / RUNTIME).write_text(json.dumps(
-            {"backend": sim.backend, "address": cfg.runtime.address, "shards": len(state["shards"]),
-             "shard_restarts": sim.restarts, "resumed_at_day": first_day if resume else None,
-             "day_seconds": day_seconds}, indent=1))
-    return write_report(run_dir, read_interactions(run_dir), personas, cfg.sim.tick_seconds)
+    live = LiveSummary(run_dir, personas, cfg.sim.tick_seconds, cfg.sim.days)
+    if first_day > 1:  # the days done before the resume, read once
+        earlier = read_interactions(run_dir)
+        live.add(earlier.filter(pc.less(earlier[DAY], first_day)))
+    if not days:
+        return live.write(running=False)
+    sim = simulator(cfg, personas, config_path, run_dir)
+    runtime = {"backend": sim.backend, "address": cfg.runtime.address, "shards": None, "shard_restarts": 0,
+               "resumed_at_day": first_day if resume else None, "days_done": first_day - 1, "days_total": cfg.sim.days,
+               "finished": False, "updated": None, "day_seconds": {}, "live_summary_seconds": {}}
+
+    def day_done(day: int, seconds: float, state: dict) -> None:
+        """The day's rows join the running summary; with ``run.live_report``, summary.json and the report are
+        refreshed (the last day's once, at the end); ``runtime.json`` says how far the run is."""
+        start = time.perf_counter()
+        live.add(read_dataset(run_dir, INTERACTIONS_DIR, day))
+        if cfg.run.live_report and day < cfg.sim.days:
+            live.write(running=True)
+        runtime["live_summary_seconds"][day] = round(time.perf_counter() - start, 3)
+        runtime["day_seconds"][day] = seconds
+        runtime.update(shards=len(state["shards"]), shard_restarts=sim.restarts, days_done=day,
+                       finished=day == cfg.sim.days, updated=time.time())
+        write_atomic(run_dir / RUNTIME, json.dumps(runtime, indent=1))
+
+    try:
+        _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas, day_done)
+    finally:
+        sim.close()
+    return live.write(running=False)
 
 
 def _simulate(cfg: ExperimentConfig, run_dir: Path, sim: Simulator, days: range, schedule: Schedule,
-              state: dict | None, progress: bool, personas: list) -> tuple[dict, dict[int, float]]:
-    """The day loop: every day's parts, the training points between them, a checkpoint at each day's end.
-    Returns the last state and the wall seconds of each day."""
+              state: dict | None, progress: bool, personas: list, day_done) -> None:
+    """The day loop: every day's parts, the training points between them, a checkpoint at each day's end, then
+    ``day_done(day, wall seconds of the day, state)``."""
     window = day_ticks(cfg)
     adapters = dict(state["adapters"]) if state else {}
     trainings = Trainings(cfg, run_dir, sim, adapters, schedule.push_at, window.start)
@@ -99,7 +128,6 @@ def _simulate(cfg: ExperimentConfig, run_dir: Path, sim: Simulator, days: range,
                 trainings.start(tuple(point))
         writer = ShardWriter(run_dir)
         bars = _Progress(tqdm(days, desc="simulated days", unit="day", disable=not progress), window, progress)
-        day_seconds = {}
         for day in bars.days:
             writer.clear_day(day)
             writer.clear_day(day, PAIRS_DIR)
@@ -114,13 +142,13 @@ def _simulate(cfg: ExperimentConfig, run_dir: Path, sim: Simulator, days: range,
                         bars.days.set_postfix_str(f"day {day}/{cfg.sim.days}: training "
                                                   f"{', '.join(learning_arms(cfg))}")
                     trainings.at((day, offsets.stop))
-            day_seconds[day] = round(time.perf_counter() - start, 3)
+            seconds = round(time.perf_counter() - start, 3)
             state = {**sim.state(), "adapters": adapters, "pending": trainings.pending}
             save_checkpoint(run_dir, day, state)
             _write_planner_failures(run_dir, state)
+            day_done(day, seconds, state)
     finally:
         trainings.close()
-    return state, day_seconds
 
 
 def _write_planner_failures(run_dir: Path, state: dict) -> None:

@@ -1,0 +1,89 @@
+"""The live summary of a run: ``summary.json`` and the report refreshed after every simulated day from running
+per-arm aggregates, so a day costs the summary of its own rows, never a re-read of the earlier ones.
+
+Every daily figure depends only on its own day's rows (:mod:`propersim.metrics.daily`), so the summaries of
+disjoint days merge exactly: daily and per-persona entries are concatenated, token counts and run counts are
+summed, personas and run ids are united. The merged summary equals the one computed from all rows at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from propersim.data.schema import ARM, DAY, PERSONA_ID, RUN_ID
+from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary
+from propersim.metrics.report import run_info, write_summary
+
+#: run_info counts that add up over days.
+_SUMMED = ("n_rows", "n_delivered", "n_judge_failures", "n_assistant_format_errors")
+
+
+class LiveSummary:
+    """Running aggregates of a run's rows, day by day, and the summary and report they give."""
+
+    def __init__(self, run_dir: str | Path, personas=None, tick_seconds: float = DEFAULT_TICK_SECONDS,
+                 days_total: int | None = None):
+        self.run_dir, self.personas = Path(run_dir), personas
+        self.tick_seconds, self.days_total = tick_seconds, days_total
+        self._arms: dict[str, dict] = {}
+        self._persona_days: dict[str, int] = {}  # arm -> persona-days with rows (the token rate's denominator)
+        self._counts = dict.fromkeys(_SUMMED, 0)
+        self._personas: set[int] = set()
+        self._run_ids: set[str] = set()
+        self._days: set[int] = set()
+
+    def add(self, table: pa.Table) -> None:
+        """Take in the rows of whole days not added before (one day, or the earlier days of a resumed run).
+
+        Raises:
+            ValueError: a day of ``table`` was added before.
+        """
+        if not table.num_rows:
+            return
+        days = set(pc.unique(table[DAY]).to_pylist())
+        if days & self._days:
+            raise ValueError(f"days {sorted(days & self._days)} were already added to the live summary")
+        self._days |= days
+        for arm, part in daily_summary(table, self.tick_seconds)["arms"].items():
+            mine = self._arms.setdefault(arm, {"daily": [], "per_persona": {},
+                                               "tokens": {"prompt": 0, "completion": 0}})
+            mine["daily"] = sorted(mine["daily"] + part["daily"], key=lambda d: d["day"])
+            for pid, entries in part["per_persona"].items():
+                mine["per_persona"][pid] = sorted(mine["per_persona"].get(pid, []) + entries, key=lambda d: d["day"])
+            for key in ("prompt", "completion"):
+                mine["tokens"][key] += part["tokens"][key]
+        persona_days = table.group_by([ARM, PERSONA_ID, DAY]).aggregate([]).group_by(ARM).aggregate([(DAY, "count")])
+        for arm, n in zip(persona_days[ARM].to_pylist(), persona_days[f"{DAY}_count"].to_pylist()):
+            self._persona_days[arm] = self._persona_days.get(arm, 0) + n
+        info = run_info(table, self.tick_seconds)
+        for key in _SUMMED:
+            self._counts[key] += info[key]
+        self._personas |= set(pc.unique(table[PERSONA_ID]).to_pylist())
+        self._run_ids |= set(pc.unique(table[RUN_ID]).to_pylist())
+
+    def summary(self) -> dict:
+        """The summary of every day added so far, as :func:`~propersim.metrics.report.summarize` gives it."""
+        arms = {}
+        for arm in sorted(self._arms):
+            data = self._arms[arm]
+            tokens = data["tokens"]
+            n = self._persona_days.get(arm)
+            arms[arm] = {"daily": data["daily"], "per_persona": data["per_persona"],
+                         "tokens": {**tokens, "per_persona_day": (tokens["prompt"] + tokens["completion"]) / n
+                                    if n else None}}
+        run = {**self._counts, "n_personas": len(self._personas), "first_day": min(self._days, default=None),
+               "last_day": max(self._days, default=None), "run_ids": sorted(self._run_ids),
+               "tick_seconds": self.tick_seconds}
+        return {"arms": arms, "run": run}
+
+    def write(self, running: bool) -> dict:
+        """Write ``summary.json`` and the report; a ``running`` one says how far the run is and since when."""
+        progress = None
+        if running:
+            progress = {"days_done": max(self._days, default=0), "days_total": self.days_total,
+                        "updated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")}
+        return write_summary(self.run_dir, self.summary(), self.personas, progress)
