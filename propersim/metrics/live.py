@@ -8,6 +8,7 @@ summed, personas and run ids are united. The merged summary equals the one compu
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from propersim.data.schema import ARM, DAY, PERSONA_ID, RUN_ID
 from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary
 from propersim.metrics.report import run_info, write_summary
 
+#: While a run goes, its run-wide figures are redrawn at most this often (drawing costs about as much as a
+#: fast run's day; summary.json and the report's tables are refreshed every day).
+FIGURE_INTERVAL_S = 60.0
 #: run_info counts that add up over days.
 _SUMMED = ("n_rows", "n_delivered", "n_judge_failures", "n_assistant_format_errors")
 
@@ -35,6 +39,7 @@ class LiveSummary:
         self._personas: set[int] = set()
         self._run_ids: set[str] = set()
         self._days: set[int] = set()
+        self._drawn_at: float | None = None  # monotonic time of the last live drawing of the figures
 
     def add(self, table: pa.Table) -> None:
         """Take in the rows of whole days not added before (one day, or the earlier days of a resumed run).
@@ -81,9 +86,14 @@ class LiveSummary:
         return {"arms": arms, "run": run}
 
     def write(self, running: bool) -> dict:
-        """Write ``summary.json`` and the report; a ``running`` one says how far the run is and since when."""
-        progress = None
-        if running:
-            progress = {"days_done": max(self._days, default=0), "days_total": self.days_total,
-                        "updated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")}
-        return write_summary(self.run_dir, self.summary(), self.personas, progress)
+        """Write ``summary.json`` and the report; a ``running`` one says how far the run is and since when, and
+        redraws the run-wide figures at most every :data:`FIGURE_INTERVAL_S`; the final one draws them all."""
+        if not running:
+            return write_summary(self.run_dir, self.summary(), self.personas)
+        progress = {"days_done": max(self._days, default=0), "days_total": self.days_total,
+                    "updated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")}
+        now = time.monotonic()
+        draw = self._drawn_at is None or now - self._drawn_at >= FIGURE_INTERVAL_S
+        if draw:
+            self._drawn_at = now
+        return write_summary(self.run_dir, self.summary(), self.personas, progress, draw)

@@ -47,10 +47,21 @@ def _slug(arm: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", arm) or "arm"
 
 
-def _figures(summary: dict, out: Path, personas) -> dict[str, list[tuple[str, Path]]]:
-    """Draw every figure; returns section -> [(caption, path)], skipped figures left out."""
-    figures = {"": [("Daily mean score (Fig. 4)", plots.plot_daily_mean(summary, out / "daily_mean.png")),
-                    ("Recommendations per hour", plots.plot_recs_per_hour(summary, out / "recs_per_hour.png"))]}
+#: The run-wide figures: file name -> (caption, plotting function).
+_HEADLINE = {"daily_mean.png": ("Daily mean score (Fig. 4)", plots.plot_daily_mean),
+             "recs_per_hour.png": ("Recommendations per hour", plots.plot_recs_per_hour)}
+
+
+def _figures(summary: dict, out: Path, personas, live: str | None = None) -> dict[str, list[tuple[str, Path]]]:
+    """Draw the figures; returns section -> [(caption, path)], skipped figures left out.
+
+    ``live``: of a running run, only the run-wide figures: ``"draw"`` them, or ``"keep"`` the ones drawn last.
+    """
+    figures = {"": [(caption, plot(summary, out / name) if live != "keep" else out / name)
+                    for name, (caption, plot) in _HEADLINE.items()]}
+    if live is not None:
+        figures[""] = [(caption, path) for caption, path in figures[""] if path.is_file()]
+        return {**figures, **{arm: [] for arm in summary["arms"]}}
     for arm in summary["arms"]:
         slug = _slug(arm)
         drawn = [("Per-persona curves (Fig. 5)", plots.plot_persona_curves(summary, arm, out / f"personas_{slug}.png")),
@@ -102,7 +113,8 @@ def _html(summary: dict, figures: dict, title: str) -> str:
     progress = summary.get("progress")
     if progress is not None:
         parts.insert(1, f"<p class='warn'>Day {progress['days_done']} of {progress['days_total']}, running; "
-                        f"last updated {html.escape(progress['updated'])}.</p>")
+                        f"last updated {html.escape(progress['updated'])}. The per-arm figures come with the "
+                        "final report.</p>")
     for arm, data in summary["arms"].items():
         extremes = plots.best_worst_personas(summary, arm)
         parts.append(f"<h2>Arm {html.escape(arm)}</h2>")
@@ -143,13 +155,16 @@ def write_report(run_dir: str | Path, table: pa.Table, personas=None,
     return write_summary(run_dir, summarize(table, tick_seconds), personas)
 
 
-def write_summary(run_dir: str | Path, summary: dict, personas=None, progress: dict | None = None) -> dict:
+def write_summary(run_dir: str | Path, summary: dict, personas=None, progress: dict | None = None,
+                  draw: bool = True) -> dict:
     """Write ``summary`` as ``RUN_DIR/summary.json`` and ``RUN_DIR/report/index.html`` with its PNGs, each
     atomically (a reader never sees half a file).
 
     Args:
         progress: of a run still going: ``{"days_done", "days_total", "updated"}``; kept in the summary as
-            ``"progress"`` and shown at the top of the report.
+            ``"progress"`` and shown at the top of the report, which then has the run-wide figures only (the
+            per-arm ones come with the final report).
+        draw: with ``progress``, redraw the run-wide figures (else the report shows the ones drawn last).
 
     Returns:
         The summary (with ``progress`` when given).
@@ -160,6 +175,6 @@ def write_summary(run_dir: str | Path, summary: dict, personas=None, progress: d
     out = run_dir / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(run_dir / SUMMARY, json.dumps(summary, indent=1, allow_nan=False))
-    figures = _figures(summary, out, personas)
+    figures = _figures(summary, out, personas, None if progress is None else "draw" if draw else "keep")
     write_atomic(out / REPORT_INDEX, _html(summary, figures, f"propersim report: {run_dir.resolve().name}"))
     return summary

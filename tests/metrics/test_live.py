@@ -34,3 +34,20 @@ def test_a_running_summary_says_how_far_the_run_is(tmp_path):
     final = live.write(running=False)
     assert "progress" not in json.loads((tmp_path / "summary.json").read_text()) and final["run"]["last_day"] == 3
     assert ", running; last updated" not in (tmp_path / "report" / "index.html").read_text()
+
+
+def test_a_running_report_redraws_only_the_run_wide_figures_and_not_too_often(tmp_path):
+    table = make_table()
+    live = LiveSummary(tmp_path, tick_seconds=150, days_total=3)
+    index, headline = tmp_path / "report" / "index.html", tmp_path / "report" / "daily_mean.png"
+    live.add(table.filter(pc.equal(table[schema.DAY], 1)))
+    live.write(running=True)
+    drawn = headline.stat().st_mtime_ns
+    assert "daily_mean.png" in index.read_text() and "personas_" not in index.read_text()
+    live.add(table.filter(pc.equal(table[schema.DAY], 2)))
+    live.write(running=True)  # within FIGURE_INTERVAL_S: the tables are new, the figure is the one drawn last
+    assert headline.stat().st_mtime_ns == drawn and "Day 2 of 3, running" in index.read_text()
+    assert "daily_mean.png" in index.read_text()
+    live.add(table.filter(pc.equal(table[schema.DAY], 3)))
+    live.write(running=False)
+    assert headline.stat().st_mtime_ns != drawn and "personas_propera.png" in index.read_text()
