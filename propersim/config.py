@@ -33,6 +33,10 @@ class RunConfig:
     name: str = _f("run", "Run name; the default run directory is runs/<name>.")
     out_dir: str = _f("runs", "Parent directory of run directories.")
     seed: int = _f(0, "Seed of every random choice in the run (plans, policies, judge noise).", min=0)
+    trackers: list[str] = _f([], "Experiment trackers that get each day's metrics, every training point and the "
+                             "config: tensorboard (RUN_DIR/tensorboard) | wandb (offline unless WANDB_MODE says) | "
+                             "mlflow (MLFLOW_TRACKING_URI, else RUN_DIR/mlruns); pip install 'propersim[trackers]'.",
+                             choices=("tensorboard", "wandb", "mlflow"))
     live_report: bool = _f(True, "Refresh summary.json and the report after every simulated day (else only at the "
                            "end); runtime.json's live_summary_seconds says what it costs.")
 
@@ -215,8 +219,10 @@ def _check_values(obj: Any, prefix: str = "") -> None:
     for f in dataclasses.fields(obj):
         value, key = getattr(obj, f.name), f"{prefix}{f.name}"
         meta = f.metadata
-        if value is not None and "choices" in meta and value not in meta["choices"]:
-            raise ConfigError(f"{key}={value!r} is not valid; expected one of: {', '.join(meta['choices'])}")
+        bad = [v for v in (value if isinstance(value, list) else [value]) if v not in meta.get("choices", [v])]
+        if value is not None and bad:
+            what = f"{key}={value!r}" if bad == [value] else f"{key}: {bad[0]!r}"
+            raise ConfigError(f"{what} is not valid; expected one of: {', '.join(meta['choices'])}")
         if value is not None and "min" in meta and value < meta["min"]:
             raise ConfigError(f"{key}={value!r} is out of range; expected >= {meta['min']}")
         if value is not None and "max" in meta and value > meta["max"]:

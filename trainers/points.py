@@ -8,6 +8,7 @@ personas are simulated (one process or Ray).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,9 +157,11 @@ class Trainings:
     background thread and are pushed at their push position (waiting there if not done)."""
 
     def __init__(self, cfg: ExperimentConfig, run_dir: Path, target: PolicyTarget, adapters: dict,
-                 push_at: dict[tuple[int, int], tuple[int, int]], first_tick: int):
-        """``push_at``: training point -> where its adapters are pushed (:attr:`Schedule.push_at`)."""
-        self.cfg, self.run_dir, self.target, self.adapters = cfg, run_dir, target, adapters
+                 push_at: dict[tuple[int, int], tuple[int, int]], first_tick: int,
+                 on_pushed: Callable[[list[dict]], None] | None = None):
+        """``push_at``: training point -> where its adapters are pushed (:attr:`Schedule.push_at`);
+        ``on_pushed``: gets each point's ``training.jsonl`` records once it is pushed."""
+        self.cfg, self.run_dir, self.target, self.adapters, self.on_pushed = cfg, run_dir, target, adapters, on_pushed
         self.push_at, self.first_tick, self.kind = push_at, first_tick, artifact_kind(cfg.trainer)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="trainer")
         self._pending: list[tuple[tuple[int, int], tuple[int, int], Future]] = []  # point, push at, future
@@ -189,7 +192,10 @@ class Trainings:
 
     def _push(self, ready) -> None:
         while self._pending and ready(self._pending[0][1]):
-            push_point(self.target, self.run_dir, self._pending.pop(0)[2].result(), self.adapters, self.kind)
+            records = push_point(self.target, self.run_dir, self._pending.pop(0)[2].result(), self.adapters,
+                                 self.kind)
+            if self.on_pushed is not None:
+                self.on_pushed(records)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

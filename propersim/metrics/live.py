@@ -41,19 +41,23 @@ class LiveSummary:
         self._days: set[int] = set()
         self._drawn_at: float | None = None  # monotonic time of the last live drawing of the figures
 
-    def add(self, table: pa.Table) -> None:
+    def add(self, table: pa.Table) -> dict:
         """Take in the rows of whole days not added before (one day, or the earlier days of a resumed run).
+
+        Returns:
+            The summary of these rows alone (:func:`~propersim.metrics.daily.daily_summary`).
 
         Raises:
             ValueError: a day of ``table`` was added before.
         """
         if not table.num_rows:
-            return
+            return {"arms": {}}
         days = set(pc.unique(table[DAY]).to_pylist())
         if days & self._days:
             raise ValueError(f"days {sorted(days & self._days)} were already added to the live summary")
         self._days |= days
-        for arm, part in daily_summary(table, self.tick_seconds)["arms"].items():
+        added = daily_summary(table, self.tick_seconds)
+        for arm, part in added["arms"].items():
             mine = self._arms.setdefault(arm, {"daily": [], "per_persona": {},
                                                "tokens": {"prompt": 0, "completion": 0}})
             mine["daily"] = sorted(mine["daily"] + part["daily"], key=lambda d: d["day"])
@@ -69,6 +73,7 @@ class LiveSummary:
             self._counts[key] += info[key]
         self._personas |= set(pc.unique(table[PERSONA_ID]).to_pylist())
         self._run_ids |= set(pc.unique(table[RUN_ID]).to_pylist())
+        return added
 
     def summary(self) -> dict:
         """The summary of every day added so far, as :func:`~propersim.metrics.report.summarize` gives it."""

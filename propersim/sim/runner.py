@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.compute as pc
+from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from propersim.config import ExperimentConfig, to_yaml
@@ -23,12 +24,12 @@ from propersim.data.rundir import (
     prepare_run_dir,
     write_atomic,
 )
-from propersim.data.schema import DAY
+from propersim.data.schema import ACTION, ARM, DAY, DELIVERED, PERSONA_ID, REASONS, RECOMMENDATION, SCORE_TOTAL, TICK
 from propersim.data.store import ShardWriter, read_dataset, read_interactions
 from propersim.sim.local import LocalSimulator
 from propersim.sim.schedule import Schedule
 from propersim.sim.simulator import Simulator, SimulatorFactory
-from propersim.sim.wiring import day_ticks, select_personas
+from propersim.sim.wiring import day_ticks, run_id_of, select_personas
 from trainers.points import Trainings, artifact_kind, drop_records_after, learning_arms, push_current
 
 
@@ -64,6 +65,7 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         The summary dict written to ``RUN_DIR/summary.json``.
     """
     from propersim.metrics.live import LiveSummary
+    from propersim.metrics.trackers import make_trackers
 
     run_dir = Path(run_dir)
     learners = learning_arms(cfg)
@@ -88,7 +90,15 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         live.add(earlier.filter(pc.less(earlier[DAY], first_day)))
     if not days:
         return live.write(running=False)
-    sim = simulator(cfg, personas, config_path, run_dir)
+    trackers = make_trackers(cfg.run.trackers, run_dir, run_id_of(cfg), resume=first_day > 1)
+    if first_day == 1:
+        for tracker in trackers:
+            tracker.log_config(OmegaConf.to_container(OmegaConf.structured(cfg)))
+    try:
+        sim = simulator(cfg, personas, config_path, run_dir)
+    except BaseException:
+        _close(trackers)
+        raise
     runtime = {"backend": sim.backend, "address": cfg.runtime.address, "shards": None, "shard_restarts": 0,
                "resumed_at_day": first_day if resume else None, "days_done": first_day - 1, "days_total": cfg.sim.days,
                "finished": False, "updated": None, "day_seconds": {}, "live_summary_seconds": {}}
@@ -97,7 +107,12 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         """The day's rows join the running summary; with ``run.live_report``, summary.json and the report are
         refreshed (the last day's once, at the end); ``runtime.json`` says how far the run is."""
         start = time.perf_counter()
-        live.add(read_dataset(run_dir, INTERACTIONS_DIR, day))
+        rows = read_dataset(run_dir, INTERACTIONS_DIR, day)
+        part = live.add(rows)
+        for tracker in trackers:
+            tracker.log_day(day, {arm: {**data["daily"][0], "tokens_per_persona_day": data["tokens"]["per_persona_day"]}
+                                  for arm, data in part["arms"].items()})
+            tracker.log_samples(day, _samples(rows))
         if cfg.run.live_report and day < cfg.sim.days:
             live.write(running=True)
         runtime["live_summary_seconds"][day] = round(time.perf_counter() - start, 3)
@@ -106,20 +121,42 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
                        finished=day == cfg.sim.days, updated=time.time())
         write_atomic(run_dir / RUNTIME, json.dumps(runtime, indent=1))
 
+    def pushed(records: list[dict]) -> None:
+        for tracker in trackers:
+            tracker.log_training(records[0]["day"], records)
+
     try:
-        _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas, day_done)
+        _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas, day_done, pushed)
     finally:
         sim.close()
+        _close(trackers)
     return live.write(running=False)
 
 
+def _close(trackers: list) -> None:
+    for tracker in trackers:
+        tracker.close()
+
+
+#: Rated interactions a tracker gets per day to show (W&B tables), spread evenly over the day's decisions.
+SAMPLES_PER_DAY = 20
+
+
+def _samples(rows) -> list[dict]:
+    """:data:`SAMPLES_PER_DAY` delivered decisions of the day, evenly spaced (the same ones on every re-run)."""
+    delivered = rows.filter(pc.equal(rows[DELIVERED], True))
+    step = max(1, delivered.num_rows // SAMPLES_PER_DAY)
+    picked = delivered.take(list(range(0, delivered.num_rows, step))[:SAMPLES_PER_DAY])
+    return picked.select([ARM, PERSONA_ID, DAY, TICK, ACTION, RECOMMENDATION, SCORE_TOTAL, REASONS]).to_pylist()
+
+
 def _simulate(cfg: ExperimentConfig, run_dir: Path, sim: Simulator, days: range, schedule: Schedule,
-              state: dict | None, progress: bool, personas: list, day_done) -> None:
-    """The day loop: every day's parts, the training points between them, a checkpoint at each day's end, then
-    ``day_done(day, wall seconds of the day, state)``."""
+              state: dict | None, progress: bool, personas: list, day_done, pushed) -> None:
+    """The day loop: every day's parts, the training points between them (``pushed(records)`` after each
+    push), a checkpoint at each day's end, then ``day_done(day, wall seconds of the day, state)``."""
     window = day_ticks(cfg)
     adapters = dict(state["adapters"]) if state else {}
-    trainings = Trainings(cfg, run_dir, sim, adapters, schedule.push_at, window.start)
+    trainings = Trainings(cfg, run_dir, sim, adapters, schedule.push_at, window.start, pushed)
     try:
         if state is not None:
             sim.load_state(state)

@@ -62,3 +62,26 @@ def test_without_live_report_the_summary_is_written_once_at_the_end(tmp_path, mo
         progress=False)
     assert seen == [False, False, False] and (out / "summary.json").is_file()
     assert set(json.loads((out / RUNTIME).read_text())["live_summary_seconds"]) == {"1", "2", "3"}
+
+
+def test_a_run_logged_to_tensorboard_reads_back_as_its_summary_also_after_a_resume(tmp_path):
+    """The must-show of the trackers: daily means in the event files equal summary.json's, and a resumed run
+    continues the same event log without duplicate days."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    cfg = load_config("jobs/baselines.yaml", BASE + ["run.trackers=[tensorboard]"])
+    out = tmp_path / "run"
+    summary = run(cfg, out, "jobs/baselines.yaml", progress=False)
+    crashed = tmp_path / "crashed"
+    shutil.copytree(out, crashed)
+    shutil.rmtree(crashed / "checkpoints" / "day=3")  # the crash came after day 3's rows, before its checkpoint
+    run(cfg, crashed, "jobs/baselines.yaml", resume=True, progress=False)
+    for run_dir in (out, crashed):
+        events = EventAccumulator(str(run_dir / "tensorboard"))
+        events.Reload()
+        for arm, data in summary["arms"].items():
+            logged = [(e.step, e.value) for e in events.Scalars(f"{arm}/mean_score")]
+            expected = [(d["day"], d["mean_score"]) for d in data["daily"]]
+            assert [s for s, _ in logged] == [1, 2, 3], "one value per day, none twice"
+            assert all(abs(v - want) < 1e-6 for (_, v), (_, want) in zip(logged, expected))
+        assert "config" in "".join(events.Tags()["tensors"]), "the resolved config is logged once"
