@@ -64,9 +64,6 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     Returns:
         The summary dict written to ``RUN_DIR/summary.json``.
     """
-    from propersim.metrics.live import LiveSummary
-    from propersim.metrics.trackers import make_trackers
-
     run_dir = Path(run_dir)
     learners = learning_arms(cfg)
     if cfg.trainer.method != "none" and not learners:
@@ -84,58 +81,70 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         (run_dir / CONFIG).write_text(to_yaml(cfg))
         first_day, state = 1, None
     days = range(first_day, cfg.sim.days + 1)
-    live = LiveSummary(run_dir, personas, cfg.sim.tick_seconds, cfg.sim.days)
-    if first_day > 1:  # the days done before the resume, read once
-        earlier = read_interactions(run_dir)
-        live.add(earlier.filter(pc.less(earlier[DAY], first_day)))
-    if not days:
-        return live.write(running=False)
-    trackers = make_trackers(cfg.run.trackers, run_dir, run_id_of(cfg), resume=first_day > 1)
-    if first_day == 1:
-        for tracker in trackers:
-            tracker.log_config(OmegaConf.to_container(OmegaConf.structured(cfg)))
+    outputs = _Outputs(cfg, run_dir, personas, first_day, track=bool(days))
     try:
+        if not days:  # a finished run: nothing left to do but its summary
+            return outputs.live.write(running=False)
         sim = simulator(cfg, personas, config_path, run_dir)
-    except BaseException:
-        _close(trackers)
-        raise
-    runtime = {"backend": sim.backend, "address": cfg.runtime.address, "shards": None, "shard_restarts": 0,
-               "resumed_at_day": first_day if resume else None, "days_done": first_day - 1, "days_total": cfg.sim.days,
-               "finished": False, "updated": None, "day_seconds": {}, "live_summary_seconds": {}}
+        try:
+            outputs.runtime.update(backend=sim.backend, resumed_at_day=first_day if resume else None)
+            _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas, outputs)
+        finally:
+            sim.close()
+    finally:
+        outputs.close()
+    return outputs.live.write(running=False)
 
-    def day_done(day: int, seconds: float, state: dict) -> None:
-        """The day's rows join the running summary; with ``run.live_report``, summary.json and the report are
-        refreshed (the last day's once, at the end); ``runtime.json`` says how far the run is."""
+
+class _Outputs:
+    """What a run writes besides its rows, as it goes: the live summary and report, ``runtime.json``, and the
+    experiment trackers."""
+
+    def __init__(self, cfg: ExperimentConfig, run_dir: Path, personas: list, first_day: int, track: bool):
+        """``track``: start the run's trackers (not for a finished run)."""
+        from propersim.metrics.live import LiveSummary
+        from propersim.metrics.trackers import make_trackers
+
+        self.cfg, self.run_dir = cfg, run_dir
+        self.live = LiveSummary(run_dir, personas, cfg.sim.tick_seconds, cfg.sim.days)
+        if first_day > 1:  # the days done before the resume, read once
+            earlier = read_interactions(run_dir)
+            self.live.add(earlier.filter(pc.less(earlier[DAY], first_day)))
+        self.runtime = {"backend": None, "address": cfg.runtime.address, "shards": None, "shard_restarts": 0,
+                        "resumed_at_day": None, "days_done": first_day - 1, "days_total": cfg.sim.days,
+                        "finished": False, "updated": None, "day_seconds": {}, "live_summary_seconds": {}}
+        self.trackers = make_trackers(cfg.run.trackers, run_dir, run_id_of(cfg), resume=first_day > 1) if track else []
+        if first_day == 1:
+            for tracker in self.trackers:
+                tracker.log_config(OmegaConf.to_container(OmegaConf.structured(cfg)))
+
+    def day_done(self, day: int, seconds: float, state: dict, sim: Simulator) -> None:
+        """The day's rows join the running summary and the trackers; with ``run.live_report``, summary.json and
+        the report are refreshed (the last day's once, at the end); ``runtime.json`` says how far the run is."""
         start = time.perf_counter()
-        rows = read_dataset(run_dir, INTERACTIONS_DIR, day)
-        part = live.add(rows)
-        for tracker in trackers:
-            tracker.log_day(day, {arm: {**data["daily"][0], "tokens_per_persona_day": data["tokens"]["per_persona_day"]}
-                                  for arm, data in part["arms"].items()})
+        rows = read_dataset(self.run_dir, INTERACTIONS_DIR, day)
+        part = self.live.add(rows)
+        arms = {arm: {**data["daily"][0], "tokens_per_persona_day": data["tokens"]["per_persona_day"]}
+                for arm, data in part["arms"].items()}
+        for tracker in self.trackers:
+            tracker.log_day(day, arms)
             tracker.log_samples(day, _samples(rows))
-        if cfg.run.live_report and day < cfg.sim.days:
-            live.write(running=True)
-        runtime["live_summary_seconds"][day] = round(time.perf_counter() - start, 3)
-        runtime["day_seconds"][day] = seconds
-        runtime.update(shards=len(state["shards"]), shard_restarts=sim.restarts, days_done=day,
-                       finished=day == cfg.sim.days, updated=time.time())
-        write_atomic(run_dir / RUNTIME, json.dumps(runtime, indent=1))
+        if self.cfg.run.live_report and day < self.cfg.sim.days:
+            self.live.write(running=True)
+        self.runtime["live_summary_seconds"][day] = round(time.perf_counter() - start, 3)
+        self.runtime["day_seconds"][day] = seconds
+        self.runtime.update(shards=len(state["shards"]), shard_restarts=sim.restarts, days_done=day,
+                            finished=day == self.cfg.sim.days, updated=time.time())
+        write_atomic(self.run_dir / RUNTIME, json.dumps(self.runtime, indent=1))
 
-    def pushed(records: list[dict]) -> None:
-        for tracker in trackers:
+    def pushed(self, records: list[dict]) -> None:
+        """A training point's records, once its adapters are pushed."""
+        for tracker in self.trackers:
             tracker.log_training(records[0]["day"], records)
 
-    try:
-        _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas, day_done, pushed)
-    finally:
-        sim.close()
-        _close(trackers)
-    return live.write(running=False)
-
-
-def _close(trackers: list) -> None:
-    for tracker in trackers:
-        tracker.close()
+    def close(self) -> None:
+        for tracker in self.trackers:
+            tracker.close()
 
 
 #: Rated interactions a tracker gets per day to show (W&B tables), spread evenly over the day's decisions.
@@ -151,12 +160,12 @@ def _samples(rows) -> list[dict]:
 
 
 def _simulate(cfg: ExperimentConfig, run_dir: Path, sim: Simulator, days: range, schedule: Schedule,
-              state: dict | None, progress: bool, personas: list, day_done, pushed) -> None:
-    """The day loop: every day's parts, the training points between them (``pushed(records)`` after each
-    push), a checkpoint at each day's end, then ``day_done(day, wall seconds of the day, state)``."""
+              state: dict | None, progress: bool, personas: list, outputs: _Outputs) -> None:
+    """The day loop: every day's parts, the training points between them, a checkpoint at each day's end, and
+    what ``outputs`` writes after each push and day."""
     window = day_ticks(cfg)
     adapters = dict(state["adapters"]) if state else {}
-    trainings = Trainings(cfg, run_dir, sim, adapters, schedule.push_at, window.start, pushed)
+    trainings = Trainings(cfg, run_dir, sim, adapters, schedule.push_at, window.start, outputs.pushed)
     try:
         if state is not None:
             sim.load_state(state)
@@ -183,7 +192,7 @@ def _simulate(cfg: ExperimentConfig, run_dir: Path, sim: Simulator, days: range,
             state = {**sim.state(), "adapters": adapters, "pending": trainings.pending}
             save_checkpoint(run_dir, day, state)
             _write_planner_failures(run_dir, state)
-            day_done(day, seconds, state)
+            outputs.day_done(day, seconds, state, sim)
     finally:
         trainings.close()
 
