@@ -25,6 +25,7 @@ def _cmd_run(args) -> int:
     from propersim.config import ConfigError, load_config
     from propersim.data.rundir import report_index
     from propersim.sim.runner import run
+    from trainers.points import Trainings
 
     overrides = list(args.overrides) + ([f"runtime.address={args.address}"] if args.address else [])
     cfg = load_config(args.config, overrides)
@@ -32,7 +33,8 @@ def _cmd_run(args) -> int:
         raise ConfigError(f"--resume {args.resume} and --out {args.out} name different run directories")
     run_dir = Path(args.resume or args.out or Path(cfg.run.out_dir) / cfg.run.name)
     start = time.perf_counter()
-    summary = run(cfg, run_dir, args.config, overwrite=args.overwrite, resume=bool(args.resume), simulator=simulator)
+    summary = run(cfg, run_dir, args.config, overwrite=args.overwrite, resume=bool(args.resume), simulator=simulator,
+                  training=Trainings)
     print(f"run finished in {time.perf_counter() - start:.1f} s: {run_dir}")
     _print_summary(summary)
     print(f"report: {report_index(run_dir)}")
@@ -41,9 +43,10 @@ def _cmd_run(args) -> int:
 
 def _cmd_sweep(args) -> int:
     from propersim.sim.sweep import sweep
+    from trainers.points import Trainings
 
     start = time.perf_counter()
-    summaries = sweep(args.config, args.overrides, args.grid, args.out, simulator=simulator)
+    summaries = sweep(args.config, args.overrides, args.grid, args.out, simulator=simulator, training=Trainings)
     print(f"sweep of {len(summaries)} settings finished in {time.perf_counter() - start:.1f} s")
     print((Path(args.out) / "comparison.md").read_text())
     print(f"comparison: {Path(args.out) / 'comparison.csv'}, {Path(args.out) / 'comparison.png'}")

@@ -182,6 +182,10 @@ class ExperimentConfig:
             return {self.assistant.policy: self.assistant}
         return dict(sorted(self.arms.items()))
 
+    def learning_arms(self) -> list[str]:
+        """Names of the arms that are trained (``learn: true``)."""
+        return [name for name, acfg in self.arm_configs().items() if acfg.learn]
+
 
 def _check_keys(data: Any, cls: type, prefix: str) -> None:
     """Reject unknown keys, naming the valid keys of their group."""

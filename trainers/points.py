@@ -2,7 +2,8 @@
 and pushing them to its policies, either in step with the simulation or in a background thread.
 
 The simulator is reached only through :class:`PolicyTarget`, so this module knows nothing of where the
-personas are simulated (one process or Ray).
+personas are simulated (one process or Ray); the day loop gets :class:`Trainings` from its caller (the CLI),
+so the simulation never imports training code.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import pyarrow as pa
-
 from propersim.config import ExperimentConfig, TrainerConfig
 from propersim.data.rundir import PAIRS_DIR, SHARED, TRAINING_LOG, adapter_dir
 from propersim.llm.engine import ADAPTER, WEIGHTS
-from trainers.preference import TrainResult
+from trainers.preference import TrainJob, TrainResult, train_job
 
 
 def artifact_kind(tcfg: TrainerConfig) -> str:
@@ -27,21 +26,11 @@ def artifact_kind(tcfg: TrainerConfig) -> str:
     return WEIGHTS if tcfg.lora_r == 0 else ADAPTER
 
 
-@dataclass(frozen=True)
-class TrainJob:
-    """One adapter to train: the base model, its pairs, where to write it, and the adapter it continues."""
-
-    model: str
-    pairs: pa.Table
-    out: str
-    init: str | None
-
-
 class PolicyTarget(Protocol):
     """What training needs of a simulator: a trainer, and policies to push to."""
 
-    def train(self, jobs: list[TrainJob]) -> list[TrainResult]:
-        """Train every job (in any order, possibly in parallel); one result per job, in order."""
+    def train(self, fn: Callable[[TrainJob], TrainResult], jobs: list[TrainJob]) -> list[TrainResult]:
+        """``fn(job)`` for every job (in any order, possibly in parallel); one result per job, in order."""
 
     def push_policy(self, arm: str, version: int, kind: str, paths: dict[str, str]) -> dict[str, float]:
         """``arm`` generates as ``version`` from its next batch on, with the artifacts in ``paths`` (adapter key
@@ -57,10 +46,6 @@ class TrainingPoint:
     jobs: list[dict] = field(default_factory=list)  # arm, key, version, pairs (the sample), out, init, model, record
     records: list[dict] = field(default_factory=list)  # one per adapter, for training.jsonl
     results: list = field(default_factory=list)  # TrainResult per job, once trained
-
-
-def learning_arms(cfg: ExperimentConfig) -> list[str]:
-    return [name for name, acfg in cfg.arm_configs().items() if acfg.learn]
 
 
 def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], adapters: dict,
@@ -80,7 +65,7 @@ def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], 
     before = pc.or_(pc.less(pairs[S.DAY], day),
                     pc.and_(pc.equal(pairs[S.DAY], day), pc.less(pairs[S.TICK], first_tick + done)))
     pairs, tcfg, planned = pairs.filter(before), cfg.trainer, TrainingPoint(point)
-    for arm in learning_arms(cfg):
+    for arm in cfg.learning_arms():
         mine = pairs.filter(pc.equal(pairs[S.ARM], arm))
         if tcfg.scope == "shared":
             units = {SHARED: mine}
@@ -105,10 +90,11 @@ def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], 
     return planned
 
 
-def train_point(target: PolicyTarget, run_dir: Path, planned: TrainingPoint) -> TrainingPoint:
+def train_point(cfg: ExperimentConfig, target: PolicyTarget, run_dir: Path, planned: TrainingPoint) -> TrainingPoint:
     """Train every adapter of ``planned`` on ``target``'s trainer (in this process or a Ray task)."""
-    planned.results = target.train([TrainJob(job["model"], job["pairs"], str(run_dir / job["out"]),
-                                             job["init"] and str(run_dir / job["init"])) for job in planned.jobs])
+    planned.results = target.train(train_job, [
+        TrainJob(job["model"], job["pairs"], str(run_dir / job["out"]), job["init"] and str(run_dir / job["init"]),
+                 cfg.trainer, cfg.run.seed) for job in planned.jobs])
     return planned
 
 
@@ -133,25 +119,6 @@ def push_point(target: PolicyTarget, run_dir: Path, trained: TrainingPoint, adap
     return trained.records
 
 
-def push_current(target: PolicyTarget, run_dir: Path, adapters: dict, kind: str) -> None:
-    """Push every arm's current adapters again (on resume: the policies start from the base model, and the run
-    directory may have moved)."""
-    for arm, adapter in adapters.items():
-        target.push_policy(arm, adapter["version"], kind,
-                           {key: str(run_dir / path) for key, path in adapter["paths"].items()})
-
-
-def drop_records_after(run_dir: Path, day: int, pending: list) -> None:
-    """On resume: forget training records of days after the checkpoint and of its pending training points
-    (they are redone)."""
-    log = run_dir / TRAINING_LOG
-    if log.is_file():
-        redo = {tuple(p) for p in pending}
-        kept = [line for line in log.read_text().splitlines()
-                if (r := json.loads(line))["day"] <= day and (r["day"], r["after_tick"]) not in redo]
-        log.write_text("".join(line + "\n" for line in kept))
-
-
 class Trainings:
     """Training points in flight: synchronous ones train and push at once; asynchronous ones train in a
     background thread and are pushed at their push position (waiting there if not done)."""
@@ -165,6 +132,27 @@ class Trainings:
         self.push_at, self.first_tick, self.kind = push_at, first_tick, artifact_kind(cfg.trainer)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="trainer")
         self._pending: list[tuple[tuple[int, int], tuple[int, int], Future]] = []  # point, push at, future
+
+    @staticmethod
+    def forget_after(run_dir: Path, day: int, pending: list) -> None:
+        """On resume, before anything runs: forget training records of days after the checkpoint and of its
+        pending training points (they are redone)."""
+        log = run_dir / TRAINING_LOG
+        if log.is_file():
+            redo = {tuple(p) for p in pending}
+            kept = [line for line in log.read_text().splitlines()
+                    if (r := json.loads(line))["day"] <= day and (r["day"], r["after_tick"]) not in redo]
+            log.write_text("".join(line + "\n" for line in kept))
+
+    def resume(self, pending: list) -> None:
+        """Continue a checkpoint: push every arm's current adapters again (the policies start from the base
+        model, and the run directory may have moved), then train its ``pending`` points again (their pairs are
+        on disk)."""
+        for arm, adapter in self.adapters.items():
+            self.target.push_policy(arm, adapter["version"], self.kind,
+                                    {key: str(self.run_dir / path) for key, path in adapter["paths"].items()})
+        for point in pending:
+            self.start(tuple(point))
 
     @property
     def pending(self) -> list[tuple[int, int]]:
@@ -185,9 +173,9 @@ class Trainings:
         due = self.push_at[point]
         if due == point:
             future = Future()
-            future.set_result(train_point(self.target, self.run_dir, planned))
+            future.set_result(train_point(self.cfg, self.target, self.run_dir, planned))
         else:
-            future = self._pool.submit(train_point, self.target, self.run_dir, planned)
+            future = self._pool.submit(train_point, self.cfg, self.target, self.run_dir, planned)
         self._pending.append((point, due, future))
 
     def _push(self, ready) -> None:

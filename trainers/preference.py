@@ -27,6 +27,19 @@ ZERO2_CPU = Path(__file__).with_name("zero2_cpu.json")
 
 
 @dataclass(frozen=True)
+class TrainJob:
+    """One adapter to train: the base model, its pairs, where to write it, the adapter it continues, and the
+    trainer settings and seed."""
+
+    model: str
+    pairs: pa.Table
+    out: str
+    init: str | None
+    cfg: TrainerConfig
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class TrainResult:
     """What a training point produced."""
 
@@ -87,6 +100,11 @@ def _score_completions_only() -> None:
 
     if hasattr(utils, "_use_triton"):
         utils._use_triton = lambda device: True
+
+
+def train_job(job: TrainJob) -> TrainResult:
+    """:func:`train_preference` of one job (what a simulator runs, here or as a Ray task)."""
+    return train_preference(job.model, job.pairs, job.cfg, job.out, job.init, job.seed)
 
 
 def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig, out_dir: str | Path,

@@ -71,7 +71,8 @@ def _score(raw, where: str) -> int | None:
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise InvalidInputError(f"{where}: score {raw!r} is not a number; expected a 0-4 total such as \"2.0\"") from None
+        raise InvalidInputError(f"{where}: score {raw!r} is not a number; expected a 0-4 total such as "
+                                '"2.0"') from None
     if value not in (0, 1, 2, 3, 4):
         raise InvalidInputError(f"{where}: score {raw!r} is not a whole total between 0 and 4")
     return int(value)

@@ -25,7 +25,6 @@ from propersim.runtime.replicas import ReplicaRouter, start_replicas
 from propersim.runtime.shard import PersonaShard
 from propersim.sim.simulator import Simulator
 from propersim.sim.wiring import day_ticks, run_id_of, used_engines
-from trainers.points import TrainJob
 
 log = logging.getLogger(__name__)
 
@@ -155,15 +154,12 @@ class RaySimulator(Simulator):
         writer.adopt(files, day, dataset, part)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    def train(self, jobs: list[TrainJob]) -> list:
+    def train(self, fn, jobs) -> list:
         """Each job as a Ray task with ``trainer.gpus`` GPUs (one CPU each without), all submitted at once: Ray
         spreads a point's per-persona trainings over the cluster."""
-        from trainers.preference import train_preference
-
         gpus = self.cfg.trainer.gpus
-        task = ray.remote(train_preference).options(num_gpus=gpus, num_cpus=0 if gpus else 1)
-        return ray.get([task.remote(j.model, j.pairs, self.cfg.trainer, j.out, j.init, self.cfg.run.seed)
-                        for j in jobs])
+        task = ray.remote(fn).options(num_gpus=gpus, num_cpus=0 if gpus else 1)
+        return ray.get([task.remote(job) for job in jobs])
 
     def push_policy(self, arm, version, kind, paths) -> dict[str, float]:
         """Every replica of the arm's engine loads each artifact once (here, from the driver); then each shard
@@ -199,7 +195,8 @@ class RaySimulator(Simulator):
     def load_state(self, state: dict) -> None:
         """Raises InvalidInputError when the checkpoint holds another number of shards."""
         if len(state["shards"]) != len(self.shards):
-            raise InvalidInputError(f"the checkpoint holds {len(state['shards'])} shards, this run has {len(self.shards)}")
+            raise InvalidInputError(f"the checkpoint holds {len(state['shards'])} shards, this run has "
+                                    f"{len(self.shards)}")
         ray.get([s.load_state.remote(st) for s, st in zip(self.shards, state["shards"])])
         self._states, self._journal = list(state["shards"]), []
 

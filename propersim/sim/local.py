@@ -11,7 +11,6 @@ from propersim.data.store import ShardWriter, shard_name
 from propersim.personas.schema import Persona
 from propersim.sim.simulator import Simulator
 from propersim.sim.wiring import EnginePool, build_group
-from trainers.points import TrainJob
 
 
 class LocalSimulator(Simulator):
@@ -40,10 +39,9 @@ class LocalSimulator(Simulator):
         if pairs.num_rows:
             writer.write(pairs, day, shard_name(part), PAIRS_DIR)
 
-    def train(self, jobs: list[TrainJob]) -> list:
+    def train(self, fn, jobs) -> list:
         """Each job in turn, in this process."""
-        from trainers.preference import train_preference
-        return [train_preference(j.model, j.pairs, self.cfg.trainer, j.out, j.init, self.cfg.run.seed) for j in jobs]
+        return [fn(job) for job in jobs]
 
     def push_policy(self, arm, version, kind, paths) -> dict[str, float]:
         engine = self.engines.get(self.cfg.arm_configs()[arm].engine, f"arms.{arm}.engine")

@@ -30,7 +30,6 @@ from propersim.sim.local import LocalSimulator
 from propersim.sim.schedule import Schedule
 from propersim.sim.simulator import Simulator, SimulatorFactory
 from propersim.sim.wiring import day_ticks, run_id_of, select_personas
-from trainers.points import Trainings, artifact_kind, drop_records_after, learning_arms, push_current
 
 
 def resume_point(run_dir: Path, cfg: ExperimentConfig) -> tuple[int, dict | None]:
@@ -56,16 +55,24 @@ class _Progress:
 
 
 def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite: bool = False,
-        resume: bool = False, progress: bool = True, simulator: SimulatorFactory = LocalSimulator) -> dict:
+        resume: bool = False, progress: bool = True, simulator: SimulatorFactory = LocalSimulator,
+        training: type | None = None) -> dict:
     """Simulate every day on ``simulator(cfg, personas, config_path, run_dir)``, write each day's interactions
-    and pairs, train the learning arms at their cadence (:mod:`propersim.sim.schedule`), checkpoint at each
-    day's end, then write the report. With ``resume``, continue ``run_dir`` from its last checkpoint.
+    and pairs, train the learning arms at their cadence (:mod:`propersim.sim.schedule`) with ``training``
+    (``trainers.points.Trainings``, given by the caller: the simulation imports no training code), checkpoint at
+    each day's end, then write the report. With ``resume``, continue ``run_dir`` from its last checkpoint.
 
     Returns:
         The summary dict written to ``RUN_DIR/summary.json``.
+
+    Raises:
+        ValueError: an arm learns but no ``training`` was given.
     """
     run_dir = Path(run_dir)
-    learners = learning_arms(cfg)
+    learners = cfg.learning_arms()
+    if learners and training is None:
+        raise ValueError(f"arms {learners} learn, but run() was given no training: pass "
+                         "training=trainers.points.Trainings (the CLI does)")
     if cfg.trainer.method != "none" and not learners:
         warnings.warn(f"trainer.method={cfg.trainer.method} but no arm has learn: true; nothing is trained",
                       stacklevel=2)
@@ -75,7 +82,8 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     personas = select_personas(cfg, config_path)
     if resume:
         first_day, state = resume_point(run_dir, cfg)
-        drop_records_after(run_dir, first_day - 1, state["pending"] if state else [])
+        if training is not None:
+            training.forget_after(run_dir, first_day - 1, state["pending"] if state else [])
     else:
         prepare_run_dir(run_dir, overwrite)
         (run_dir / CONFIG).write_text(to_yaml(cfg))
@@ -88,7 +96,7 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
         sim = simulator(cfg, personas, config_path, run_dir)
         try:
             outputs.runtime.update(backend=sim.backend, resumed_at_day=first_day if resume else None)
-            _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas, outputs)
+            _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas, outputs, training)
         finally:
             sim.close()
     finally:
@@ -126,9 +134,10 @@ class _Outputs:
         part = self.live.add(rows)
         arms = {arm: {**data["daily"][0], "tokens_per_persona_day": data["tokens"]["per_persona_day"]}
                 for arm, data in part["arms"].items()}
+        samples = _samples(rows) if self.trackers else []
         for tracker in self.trackers:
             tracker.log_day(day, arms)
-            tracker.log_samples(day, _samples(rows))
+            tracker.log_samples(day, samples)
         if self.cfg.run.live_report and day < self.cfg.sim.days:
             self.live.write(running=True)
         self.runtime["live_summary_seconds"][day] = round(time.perf_counter() - start, 3)
@@ -160,18 +169,17 @@ def _samples(rows) -> list[dict]:
 
 
 def _simulate(cfg: ExperimentConfig, run_dir: Path, sim: Simulator, days: range, schedule: Schedule,
-              state: dict | None, progress: bool, personas: list, outputs: _Outputs) -> None:
-    """The day loop: every day's parts, the training points between them, a checkpoint at each day's end, and
-    what ``outputs`` writes after each push and day."""
+              state: dict | None, progress: bool, personas: list, outputs: _Outputs, training: type | None) -> None:
+    """The day loop: every day's parts, the training points between them (none without ``training``), a
+    checkpoint at each day's end, and what ``outputs`` writes after each push and day."""
     window = day_ticks(cfg)
     adapters = dict(state["adapters"]) if state else {}
-    trainings = Trainings(cfg, run_dir, sim, adapters, schedule.push_at, window.start, outputs.pushed)
+    trainings = training and training(cfg, run_dir, sim, adapters, schedule.push_at, window.start, outputs.pushed)
     try:
         if state is not None:
             sim.load_state(state)
-            push_current(sim, run_dir, adapters, artifact_kind(cfg.trainer))
-            for point in state["pending"]:  # trained again: their pairs are on disk
-                trainings.start(tuple(point))
+            if trainings:
+                trainings.resume(state["pending"])
         writer = ShardWriter(run_dir)
         bars = _Progress(tqdm(days, desc="simulated days", unit="day", disable=not progress), window, progress)
         for day in bars.days:
@@ -184,17 +192,19 @@ def _simulate(cfg: ExperimentConfig, run_dir: Path, sim: Simulator, days: range,
                     ticks.refresh()
                 for part, offsets in enumerate(schedule.segments(day)):
                     sim.run_ticks(day, window[offsets.start:offsets.stop], writer, part, on_tick)
-                    if (day, offsets.stop) in schedule.push_at:
-                        bars.days.set_postfix_str(f"day {day}/{cfg.sim.days}: training "
-                                                  f"{', '.join(learning_arms(cfg))}")
-                    trainings.at((day, offsets.stop))
+                    if trainings:
+                        if (day, offsets.stop) in schedule.push_at:
+                            bars.days.set_postfix_str(f"day {day}/{cfg.sim.days}: training "
+                                                      f"{', '.join(cfg.learning_arms())}")
+                        trainings.at((day, offsets.stop))
             seconds = round(time.perf_counter() - start, 3)
-            state = {**sim.state(), "adapters": adapters, "pending": trainings.pending}
+            state = {**sim.state(), "adapters": adapters, "pending": trainings.pending if trainings else []}
             save_checkpoint(run_dir, day, state)
             _write_planner_failures(run_dir, state)
             outputs.day_done(day, seconds, state, sim)
     finally:
-        trainings.close()
+        if trainings:
+            trainings.close()
 
 
 def _write_planner_failures(run_dir: Path, state: dict) -> None:

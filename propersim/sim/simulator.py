@@ -2,18 +2,18 @@
 
 :func:`propersim.sim.runner.run` drives any simulator through the same day loop (checkpoints, training
 points, resume, report); :class:`~propersim.sim.local.LocalSimulator` runs in this process and the Ray
-runtime's ``RaySimulator`` on a cluster (the caller chooses; nothing here imports Ray). A simulator is also the
-:class:`trainers.points.PolicyTarget` that training points train on and push to.
+runtime's ``RaySimulator`` on a cluster (the caller chooses; nothing here imports Ray). A simulator is also what
+training points (``trainers.points``, passed in by the caller: the simulation imports no training code) train
+on and push to.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Any
 
 from propersim.data.store import ShardWriter
-from trainers.points import TrainJob
-from trainers.preference import TrainResult
 
 
 class Simulator(ABC):
@@ -30,8 +30,9 @@ class Simulator(ABC):
         """Simulate ``ticks`` of ``day`` (part ``part`` of it) and write their rows and pairs with ``writer``."""
 
     @abstractmethod
-    def train(self, jobs: list[TrainJob]) -> list[TrainResult]:
-        """Train every job; one result per job, in order."""
+    def train(self, fn: Callable[[Any], Any], jobs: list) -> list:
+        """``fn(job)`` for every training job (here, or as Ray tasks with the trainer's resources); one result
+        per job, in order."""
 
     @abstractmethod
     def push_policy(self, arm: str, version: int, kind: str, paths: dict[str, str]) -> dict[str, float]:

@@ -41,9 +41,10 @@ def point_name(point: list[str]) -> str:
 
 
 def sweep(config_path: str | Path | None, overrides: list[str], grid: list[str], out_dir: str | Path,
-          progress: bool = True, simulator: SimulatorFactory = LocalSimulator) -> dict[str, dict]:
-    """Run every grid point on ``simulator`` (see :func:`~propersim.sim.runner.run`) and write the comparison
-    into ``out_dir``.
+          progress: bool = True, simulator: SimulatorFactory = LocalSimulator,
+          training: type | None = None) -> dict[str, dict]:
+    """Run every grid point on ``simulator`` with ``training`` (see :func:`~propersim.sim.runner.run`) and write
+    the comparison into ``out_dir``.
 
     Returns:
         setting name -> summary of its run.
@@ -64,6 +65,6 @@ def sweep(config_path: str | Path | None, overrides: list[str], grid: list[str],
             continue
         resume = (run_dir / CONFIG).is_file()
         summaries[name] = run(cfg, run_dir, config_path, overwrite=not resume, resume=resume, progress=progress,
-                              simulator=simulator)
+                              simulator=simulator, training=training)
     write_comparison(out_dir, summaries)
     return summaries

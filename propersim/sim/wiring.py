@@ -54,7 +54,8 @@ class EnginePool:
             ConfigError: no name given, or the name is not in ``engines``.
         """
         if name is None:
-            raise ConfigError(f"{role} is not set; name one of the engines: {sorted(self._cfg.engines) or 'none defined'}")
+            raise ConfigError(f"{role} is not set; name one of the engines: "
+                              f"{sorted(self._cfg.engines) or 'none defined'}")
         if name not in self._cfg.engines:
             raise ConfigError(f"{role}={name!r} is not in `engines` (defined: {sorted(self._cfg.engines)})")
         if name not in self._engines:

@@ -29,7 +29,8 @@ def _load_trace(path: Path) -> tuple[Action, ...]:
         for lineno, line in enumerate(fh, 1):
             rec = json.loads(line)
             if "step" not in rec or "john_description" not in rec:
-                raise InvalidInputError(f"{path}:{lineno}: not an original trace line (needs 'step', 'john_description')")
+                raise InvalidInputError(f"{path}:{lineno}: not an original trace line "
+                                        "(needs 'step', 'john_description')")
             if rec.get("action_for_suggestion") is None:  # asleep: no decision at this step
                 continue
             tick = int(rec["step"])

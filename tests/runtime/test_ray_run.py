@@ -147,12 +147,13 @@ def test_a_points_trainings_run_as_ray_tasks(ray_local, tmp_path):
     from propersim.llm.models import resolve_model
     from propersim.runtime.driver import RaySimulator
     from tests.trainers.test_preference import pairs
-    from trainers.points import TrainJob
+    from trainers.preference import TrainJob, train_job
 
     sim = object.__new__(RaySimulator)  # only the training path: real DPO on the tiny model in Ray tasks
     sim.cfg = load_config(None, ["trainer.method=dpo", "trainer.lora_r=4", "trainer.lora_alpha=8",
                                  "trainer.epochs=1"])
     model = str(resolve_model("tiny-random"))
-    results = sim.train([TrainJob(model, pairs(), str(tmp_path / key), None) for key in ("1", "2")])
+    results = sim.train(train_job, [TrainJob(model, pairs(), str(tmp_path / key), None, sim.cfg.trainer)
+                                    for key in ("1", "2")])
     assert [r.path for r in results] == [str(tmp_path / "1"), str(tmp_path / "2")]
     assert all(r.steps >= 1 and (tmp_path / k / "adapter_config.json").is_file() for r, k in zip(results, "12"))

@@ -17,6 +17,7 @@ from propersim.sim.runner import run
 from propersim.sim.schedule import Schedule, training_positions
 from propersim.sim.wiring import build_group
 from tests.sim.test_learning_run import OVERRIDES, Recording
+from trainers.points import Trainings
 
 
 def test_training_positions_of_each_cadence():
@@ -70,7 +71,8 @@ def _versions_by_tick(out):
 def test_half_day_training_serves_a_new_adapter_from_the_middle_of_the_day(tmp_path):
     cfg = load_config(None, OVERRIDES + ["trainer.scope=shared", "trainer.cadence=half_day", "sim.days=1"])
     engine = Recording(chat=False)
-    run(cfg, tmp_path / "half", progress=False, simulator=partial(LocalSimulator, engines={"tiny": engine}))
+    run(cfg, tmp_path / "half", progress=False,
+        simulator=partial(LocalSimulator, engines={"tiny": engine}), training=Trainings)
     assert verify(tmp_path / "half") == []
     versions = _versions_by_tick(tmp_path / "half")
     middle = 54 + 9  # 9:00 at 10-minute ticks, 9 of the window's 18 ticks
@@ -86,7 +88,8 @@ def test_half_day_training_serves_a_new_adapter_from_the_middle_of_the_day(tmp_p
 def asynchronous(tmp_path_factory):
     cfg = load_config(None, OVERRIDES + ["trainer.scope=shared", "trainer.mode=async", "trainer.max_staleness=3"])
     out = tmp_path_factory.mktemp("async") / "run"
-    run(cfg, out, progress=False, simulator=partial(LocalSimulator, engines={"tiny": Recording(chat=False)}))
+    run(cfg, out, progress=False,
+        simulator=partial(LocalSimulator, engines={"tiny": Recording(chat=False)}), training=Trainings)
     return cfg, out
 
 
@@ -107,7 +110,7 @@ def test_resume_retrains_a_pending_async_point(asynchronous, tmp_path):
     shutil.rmtree(crashed / "checkpoints" / "day=2")  # died during day 2, the adapter of day 1 not pushed yet
     shutil.rmtree(crashed / "checkpoints" / "adapters")
     run(cfg, crashed, resume=True, progress=False,
-        simulator=partial(LocalSimulator, engines={"tiny": Recording(chat=False)}))
+        simulator=partial(LocalSimulator, engines={"tiny": Recording(chat=False)}), training=Trainings)
     assert verify(crashed) == []
     assert read_interactions(crashed).equals(read_interactions(out)), "the same rows, each once"
     records = [json.loads(line) for line in (crashed / "training.jsonl").read_text().splitlines()]

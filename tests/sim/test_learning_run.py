@@ -19,6 +19,7 @@ from propersim.data.store import read_dataset, read_interactions, verify
 from propersim.sim.local import LocalSimulator
 from propersim.sim.runner import run
 from tests.trainers.test_pairs import Alternating
+from trainers.points import Trainings
 
 
 class Recording(Alternating):
@@ -46,7 +47,8 @@ def learned(request, tmp_path_factory):
     cfg = load_config(None, OVERRIDES + [f"trainer.scope={request.param}"])
     out = tmp_path_factory.mktemp("runs") / "learn"
     engine = Recording(chat=False)
-    run(cfg, out, progress=False, simulator=partial(LocalSimulator, engines={"tiny": engine}))
+    run(cfg, out, progress=False,
+        simulator=partial(LocalSimulator, engines={"tiny": engine}), training=Trainings)
     return cfg, out, engine
 
 
@@ -78,8 +80,10 @@ def test_resume_after_a_training_point(learned, tmp_path):
     shutil.copytree(out, crashed)
     shutil.rmtree(crashed / "checkpoints" / "day=2")  # died at the end of day 2
     engine = Recording(chat=False)
-    run(cfg, crashed, resume=True, progress=False, simulator=partial(LocalSimulator, engines={"tiny": engine}))
-    assert {a.rsplit("/", 1)[0] for a in engine.adapters} == {str(crashed / "checkpoints" / "adapters" / "pp" / "v1")}, \
+    run(cfg, crashed, resume=True, progress=False,
+        simulator=partial(LocalSimulator, engines={"tiny": engine}), training=Trainings)
+    v1 = str(crashed / "checkpoints" / "adapters" / "pp" / "v1")
+    assert {a.rsplit("/", 1)[0] for a in engine.adapters} == {v1}, \
         "the moved run's own adapters"
     assert verify(crashed) == []
     rows = read_interactions(crashed)
