@@ -62,6 +62,14 @@ def _print_summary(summary: dict) -> None:
 
 
 def _cmd_judge_agreement(args) -> int:
+    if (args.config is None) == (args.log is None):
+        given = "both" if args.log else "neither"
+        raise UserError("judge-agreement takes either a CONFIG (simulate and rate with both judges) or --log "
+                        f"ORIGINAL_LOG --personas FILE (replay a scored log), not {given}")
+    return _judge_agreement_log(args) if args.log else _judge_agreement_config(args)
+
+
+def _judge_agreement_config(args) -> int:
     from propersim.config import load_config
     from propersim.sim.judge_agreement import judge_agreement_run
 
@@ -75,6 +83,30 @@ def _cmd_judge_agreement(args) -> int:
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2))
         print(f"written: {args.out}")
+    return 0
+
+
+def _judge_agreement_log(args) -> int:
+    from propersim.data.import_log import TICK_SECONDS, import_propersim_log
+    from propersim.metrics.log_agreement import format_log_agreement, log_agreement, write_log_agreement
+    from propersim.personas.schema import load_personas
+    from propersim.sim.log_replay import replay
+    from propersim.user.oracle import OracleJudge
+
+    if args.personas is None or args.overrides:
+        raise UserError("--log needs --personas FILE and takes no key=value overrides")
+    table = import_propersim_log(args.log, persona_id=args.persona_id)
+    pid = table["persona_id"][0].as_py() if table.num_rows else args.persona_id
+    personas = {p.persona_id: p for p in load_personas(args.personas)}
+    if pid not in personas:
+        raise UserError(f"persona {pid} of {args.log} is not in {args.personas} (ids {sorted(personas)}); pass the "
+                        "file the log's personas were imported to, or --persona-id")
+    judge = OracleJudge(TICK_SECONDS, args.noise, args.seed)
+    report = log_agreement(replay(table, personas[pid], judge, TICK_SECONDS))
+    print(format_log_agreement(report, args.judge))
+    if args.out:
+        written = write_log_agreement(report, args.out, args.judge)
+        print("written: " + ", ".join(str(p) for p in written))
     return 0
 
 
@@ -195,10 +227,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="directory of the runs and the comparison")
     p.set_defaults(func=_cmd_sweep)
 
-    p = sub.add_parser("judge-agreement", help="rate the same decisions with the oracle and the LLM judge")
-    p.add_argument("config", help="YAML config with user.judge_engine set")
-    p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. sim.days=1")
-    p.add_argument("--out", help="write the agreement report as JSON here")
+    p = sub.add_parser("judge-agreement", help="rate the same decisions with two judges: a simulation rated by the "
+                       "oracle and the LLM judge (CONFIG), or a scored log replayed through a judge (--log)")
+    p.add_argument("config", nargs="?", help="YAML config with user.judge_engine set (simulation mode)")
+    p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. sim.days=1 (simulation mode)")
+    p.add_argument("--log", help="an original-format scored run log to replay, e.g. "
+                                 "../shared/reference/propersim/runs/persona_10_no_memory_14days.jsonl")
+    p.add_argument("--personas", help="with --log: persona file in our format holding the log's persona "
+                                      "(e.g. from `propersim personas import-propersim`)")
+    p.add_argument("--persona-id", type=int, help="with --log: the log's persona (default: persona_NN in its name)")
+    p.add_argument("--judge", choices=["oracle"], default="oracle", help="with --log: the replaying judge")
+    p.add_argument("--noise", type=float, default=0.0, help="with --log: the oracle's feedback noise (user.noise)")
+    p.add_argument("--seed", type=int, default=0, help="with --log: seed of the oracle's noise")
+    p.add_argument("--out", help="simulation mode: write the agreement report as JSON to this file; --log mode: "
+                                 "directory for agreement.json and daily_mean.png")
     p.set_defaults(func=_cmd_judge_agreement)
 
     p = sub.add_parser("report", help="(re)compute summary.json and the HTML report of a run")

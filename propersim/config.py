@@ -83,8 +83,9 @@ class UserConfig:
 
 @dataclass
 class AssistantConfig:
-    policy: str = _f("scheduled", "Policy: never | always | random | scheduled (baselines) | llm.",
-                     choices=("never", "always", "random", "scheduled", "llm"))
+    policy: str = _f("scheduled", "Policy: never | always | random | scheduled (content-blind baselines) | "
+                     "oracle_best (reference upper bound: acts on the persona's structured preferences) | llm.",
+                     choices=("never", "always", "random", "scheduled", "oracle_best", "llm"))
     n_candidates: int = _f(2, "Candidates sampled and judged per tick; one is delivered.", min=1, max=8)
     p: float = _f(0.1, "policy=random: probability of recommending at a tick.", min=0.0, max=1.0)
     every_ticks: int = _f(24, "policy=scheduled: recommend every k awake ticks.", min=1)

@@ -140,3 +140,29 @@ def test_status_of_a_finished_run_and_of_no_run(quick_run, tmp_path):
     assert json.loads(propersim("status", out, "--json").stdout)["days_done"] == 2
     missing = propersim("status", tmp_path / "nothing")
     assert missing.returncode == 2 and missing.stderr.strip().endswith("no run there (no config.yaml)")
+
+
+@pytest.mark.parametrize("args, needle", [
+    ([], "not neither"),
+    (["jobs/baselines.yaml", "--log", "x.jsonl"], "not both"),
+])
+def test_judge_agreement_takes_a_config_or_a_log(capsys, args, needle):
+    from propersim import cli
+
+    assert cli.main(["judge-agreement", *args]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1
+
+
+def test_judge_agreement_replays_the_reference_log(reference, tmp_path, capsys):
+    from propersim import cli
+
+    personas = tmp_path / "originals.jsonl"
+    assert cli.main(["personas", "import-propersim", str(reference / "personas_32.jsonl"), "--out", str(personas)]) == 0
+    log = reference / "runs" / "persona_10_no_memory_14days.jsonl"
+    assert cli.main(["judge-agreement", "--log", str(log), "--personas", str(personas), "--out",
+                     str(tmp_path / "agree")]) == 0
+    out = capsys.readouterr().out
+    assert "5532 decisions rated by both" in out and "mean total: log 2.07" in out
+    report = json.loads((tmp_path / "agree" / "agreement.json").read_text())
+    assert len(report["daily"]) == 15 and (tmp_path / "agree" / "daily_mean.png").is_file()

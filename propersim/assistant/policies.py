@@ -1,4 +1,4 @@
-"""The Policy interface and the baseline policies: never, always, random and scheduled."""
+"""The Policy interface and the baseline policies: never, always, random and scheduled (content-blind)."""
 
 from __future__ import annotations
 
@@ -120,11 +120,22 @@ class ScheduledPolicy(Policy):
 POLICIES: dict[str, type[Policy]] = {
     "never": NeverPolicy, "always": AlwaysPolicy, "random": RandomPolicy, "scheduled": ScheduledPolicy,
 }
+#: The baselines that choose without looking at the persona: the lower reference of a run's report.
+CONTENT_BLIND = tuple(POLICIES)
+#: The reference upper bound (:mod:`propersim.assistant.oracle_best`); it needs the tick length.
+ORACLE_BEST = "oracle_best"
 
 
-def make_policy(cfg: AssistantConfig, seed: int) -> Policy:
-    """The policy named by ``cfg.policy``."""
+def make_policy(cfg: AssistantConfig, seed: int, tick_seconds: int | None = None) -> Policy:
+    """The policy named by ``cfg.policy``; ``tick_seconds`` (simulated seconds per tick) is needed by
+    ``oracle_best``, which reads the hour of each tick."""
+    if cfg.policy == ORACLE_BEST:
+        from propersim.assistant.oracle_best import OracleBestPolicy
+        if tick_seconds is None:
+            raise ValueError("make_policy: policy=oracle_best needs tick_seconds")
+        return OracleBestPolicy(cfg, seed, tick_seconds)
     try:
         return POLICIES[cfg.policy](cfg, seed)
     except KeyError:
-        raise ConfigError(f"assistant.policy={cfg.policy!r} is not valid; expected one of {sorted(POLICIES)}") from None
+        raise ConfigError(f"assistant.policy={cfg.policy!r} is not valid; expected one of "
+                          f"{sorted([*POLICIES, ORACLE_BEST])}") from None

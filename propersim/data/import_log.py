@@ -18,6 +18,13 @@ path; one pair of literal double quotes around a suggestion is removed (the orig
 a suggestion reading "No Recommendation" (any case, or "Abstention" as in old logs) becomes
 ``NO_RECOMMENDATION`` with ``is_recommendation`` false. Per-criterion scores are null because the log
 only has totals; ``reasons`` is ``{"joined": reason}``.
+
+What the joined reason reliably tells (:func:`read_joined_reason`): the original joins its per-criterion reasons
+with single spaces in the order :data:`REASON_ORDER`, and each reason is free prose of one or more sentences, so
+the boundaries between them cannot be found and no per-criterion score is written. What is reliably there is
+the original's fail-safe text :data:`FAILSAFE_REASON`, written for a criterion whose evaluation failed five
+times and silently scored 0: markers at the start of the text belong to the first criteria in order, one at
+the end to the last (frequency); a marker elsewhere is known to be some middle criterion's only.
 """
 
 from __future__ import annotations
@@ -40,6 +47,10 @@ TICK_SECONDS = 150
 JUDGE_ERROR_MISSING = "missing score in source log"
 _PERSONA_IN_NAME = re.compile(r"persona_(\d+)")
 _SLEEPING = "sleeping"
+#: The original's reason for a criterion whose evaluation failed (scored 0 by its fail-safe).
+FAILSAFE_REASON = "Evaluation Failed"
+#: The order in which the original joins its per-criterion reasons into one text.
+REASON_ORDER = ("preference", "timing", "communication_safety", "frequency")
 
 
 def persona_id_from_name(path: str | Path) -> int:
@@ -53,6 +64,30 @@ def persona_id_from_name(path: str | Path) -> int:
         raise InvalidInputError(f"cannot tell the persona from the file name {Path(path).name!r}; "
                          "name it persona_NN_... or pass persona_id")
     return int(match.group(1))
+
+
+def read_joined_reason(joined: str) -> tuple[tuple[str, ...], int]:
+    """The criteria the original's fail-safe scored 0, as far as a joined reason shows which.
+
+    Args:
+        joined: the ``reason`` of an original log line.
+
+    Returns:
+        (criteria of :data:`REASON_ORDER` known to have failed evaluation, number of further fail-safe markers
+        whose criterion cannot be told).
+    """
+    parts = [p.strip() for p in joined.split(FAILSAFE_REASON)]
+    n_markers = len(parts) - 1
+    if n_markers == 0:
+        return (), 0
+    leading = next((i for i, p in enumerate(parts) if p), len(parts) - 1)  # markers before the first prose
+    leading = min(leading, n_markers, len(REASON_ORDER))
+    known = list(REASON_ORDER[:leading])
+    rest = n_markers - leading
+    if rest and not parts[-1] and REASON_ORDER[-1] not in known:  # the text ends with a marker
+        known.append(REASON_ORDER[-1])
+        rest -= 1
+    return tuple(known), rest
 
 
 def _recommendation(suggestion: str) -> tuple[str, bool]:

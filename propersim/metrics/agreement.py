@@ -1,7 +1,9 @@
-"""Agreement between two judges on the same decisions: per-check raw agreement and Cohen's kappa."""
+"""Agreement between two judges on the same decisions: per-check raw agreement and Cohen's kappa, and agreement
+of 0-4 totals (exact, within one point, Pearson correlation, confusion matrix)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from propersim.user.judge import CHECKS, Judge, JudgeRequest, Verdict
@@ -58,3 +60,56 @@ def judge_agreement(reference: Sequence[Verdict], other: Sequence[Verdict]) -> d
         }
     out["total"] = {"agreement": sum(r.total == o.total for r, o in pairs) / len(pairs) if pairs else None}
     return out
+
+
+#: The totals a verdict can have.
+TOTALS = range(5)
+
+
+def pearson(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Pearson correlation of two sequences; None when undefined (fewer than two items, or one is constant).
+
+    Raises:
+        ValueError: the sequences differ in length.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"sequences differ in length: {len(a)} vs {len(b)}")
+    n = len(a)
+    if n < 2:
+        return None
+    ma, mb = sum(a) / n, sum(b) / n
+    sab = sum((x - ma) * (y - mb) for x, y in zip(a, b))
+    saa, sbb = sum((x - ma) ** 2 for x in a), sum((y - mb) ** 2 for y in b)
+    return None if saa == 0 or sbb == 0 else sab / math.sqrt(saa * sbb)
+
+
+def total_agreement(reference: Sequence[int], other: Sequence[int]) -> dict:
+    """How well ``other``'s 0-4 totals agree with ``reference``'s on the same decisions.
+
+    Returns:
+        ``{"n", "reference_mean", "other_mean", "exact", "within_1", "pearson", "confusion"}``;
+        ``confusion[i][j]`` counts decisions the reference scored i and the other j. Shares and means are
+        None when there are no decisions.
+
+    Raises:
+        ValueError: the sequences differ in length, or a total is outside 0-4.
+    """
+    if len(reference) != len(other):
+        raise ValueError(f"total sequences differ in length: {len(reference)} vs {len(other)}")
+    bad = sorted({t for t in (*reference, *other) if t not in TOTALS})
+    if bad:
+        raise ValueError(f"totals {bad} are outside 0-4")
+    n = len(reference)
+    confusion = [[0] * len(TOTALS) for _ in TOTALS]
+    for r, o in zip(reference, other):
+        confusion[r][o] += 1
+    share = (lambda k: k / n) if n else (lambda k: None)
+    return {
+        "n": n,
+        "reference_mean": sum(reference) / n if n else None,
+        "other_mean": sum(other) / n if n else None,
+        "exact": share(sum(r == o for r, o in zip(reference, other))),
+        "within_1": share(sum(abs(r - o) <= 1 for r, o in zip(reference, other))),
+        "pearson": pearson(reference, other),
+        "confusion": confusion,
+    }

@@ -113,7 +113,7 @@ def make_arm_policy(name: str, acfg, cfg: ExperimentConfig, engines: EnginePool,
                     retrieval=None):
     """The policy of arm ``name``: a baseline, or an LLM assistant on its engine."""
     if acfg.policy != "llm":
-        return make_policy(acfg, cfg.run.seed)
+        return make_policy(acfg, cfg.run.seed, clock.tick_seconds)
     from propersim.assistant.llm_policy import LLMPolicy
     engine = engines.get(acfg.engine, f"arms.{name}.engine" if cfg.arms else "assistant.engine")
     return LLMPolicy(acfg, cfg.run.seed, engine, clock, acfg.memory_mode, acfg.temperature, acfg.max_tokens,

@@ -107,3 +107,17 @@ def test_malformed_logs_raise(tmp_path):
     bad_time = write_log(tmp_path / "persona_2.jsonl", [step("2025-02-13 08:00")])
     with pytest.raises(ValueError, match="does not match"):
         import_propersim_log(bad_time)
+
+
+@pytest.mark.parametrize("joined, known, unplaced", [
+    (" The idea fits. The timing is good.", (), 0),
+    (" Evaluation Failed The timing is good. Fine tone. Too often.", ("preference",), 0),
+    (" Evaluation Failed Evaluation Failed Fine tone. Too often.", ("preference", "timing"), 0),
+    (" Fits. Good time. Fine tone. Evaluation Failed", ("frequency",), 0),
+    (" Fits. Evaluation Failed Fine tone. Too often.", (), 1),
+    (" " + " ".join(["Evaluation Failed"] * 4), ("preference", "timing", "communication_safety", "frequency"), 0),
+])
+def test_read_joined_reason_places_only_what_the_order_shows(joined, known, unplaced):
+    from propersim.data.import_log import read_joined_reason
+
+    assert read_joined_reason(joined) == (known, unplaced)

@@ -24,3 +24,25 @@ def test_judge_agreement_skips_failures():
     assert rep["n"] == 3 and rep["n_failed"] == 1
     assert rep["checks"]["preference"]["agreement"] == pytest.approx(2 / 3)
     assert rep["checks"]["timing"]["agreement"] == 1.0 and rep["total"]["agreement"] == pytest.approx(2 / 3)
+
+
+def test_total_agreement_counts_exact_within_one_and_confusion():
+    from propersim.metrics.agreement import total_agreement
+
+    rep = total_agreement([2, 2, 3, 0], [2, 3, 3, 2])
+    assert rep["n"] == 4 and rep["exact"] == 0.5 and rep["within_1"] == 0.75
+    assert rep["reference_mean"] == 1.75 and rep["other_mean"] == 2.5
+    assert rep["confusion"][2] == [0, 0, 1, 1, 0] and rep["confusion"][0][2] == 1
+    assert sum(map(sum, rep["confusion"])) == 4
+    with pytest.raises(ValueError):
+        total_agreement([5], [1])
+    assert total_agreement([], [])["exact"] is None
+
+
+def test_pearson_known_values():
+    from propersim.metrics.agreement import pearson
+
+    assert pearson([0, 1, 2], [0, 2, 4]) == pytest.approx(1.0)
+    assert pearson([0, 1, 2], [4, 2, 0]) == pytest.approx(-1.0)
+    assert pearson([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)
+    assert pearson([2, 2], [1, 3]) is None and pearson([1], [1]) is None
