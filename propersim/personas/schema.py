@@ -1,11 +1,13 @@
 """The Persona record: the original ProPerSim fields, the personal rubric, and machine-checkable preferences.
 
-Persona files are JSON Lines, one persona per line. :func:`load_personas` validates every field and
-raises :class:`PersonaFileError` naming the file, line and field at fault.
+Persona files are JSON Lines in UTF-8 (a leading byte-order mark is allowed), one persona per line.
+:func:`load_personas` validates every field and raises :class:`PersonaFileError` naming the file, line and field
+at fault (or the line and byte that is not UTF-8).
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -197,7 +199,7 @@ def load_personas(path: str | Path) -> list[Persona]:
 
     Raises:
         FileNotFoundError: the file does not exist.
-        PersonaFileError: a line is not JSON, a field is missing or invalid, or an id repeats.
+        PersonaFileError: a line is not UTF-8 or not JSON, a field is missing or invalid, or an id repeats.
     """
     return [p for p, _ in read_personas(path, lambda d, where: (persona_from_dict(d, where), None))]
 
@@ -213,17 +215,19 @@ def read_personas(path: str | Path, build: Callable[[dict, str], tuple[Persona, 
 
     Raises:
         FileNotFoundError: the file does not exist.
-        PersonaFileError: a line is not JSON, a record is invalid, an id repeats, or there is no persona.
+        PersonaFileError: a line is not UTF-8 or not JSON, a record is invalid, an id repeats, or there is no
+            persona.
     """
     path = Path(path)
     if not path.is_file():
         raise MissingInputError(f"{kind} file not found: {path}")
     built, seen = [], set()
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with path.open("rb") as fh:  # bytes, so that a decoding error names its line
+        for lineno, raw in enumerate(fh, 1):
+            where = f"{path}:{lineno}"
+            line = _decode_line(raw, where)
             if not line.strip():
                 continue
-            where = f"{path}:{lineno}"
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as e:
@@ -236,6 +240,23 @@ def read_personas(path: str | Path, build: Callable[[dict, str], tuple[Persona, 
     if not built:
         raise PersonaFileError(f"{path}: no personas in file")
     return built
+
+
+def _decode_line(raw: bytes, where: str) -> str:
+    """One line of a persona file as text: UTF-8, without the byte-order mark that some editors write at the
+    start of a file (also dropped at the start of a later line, as in files joined together).
+
+    Raises:
+        PersonaFileError: the line is not valid UTF-8, naming the file, line and byte.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        fix = "it looks like UTF-16; save it as UTF-8" if utf16 else "save the file as UTF-8"
+        raise PersonaFileError(f"{where}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at byte {e.start + 1} of the "
+                               f"line); {fix}") from None
+    return text.removeprefix("\ufeff")
 
 
 def dump_personas(personas, path: str | Path) -> None:
