@@ -11,7 +11,17 @@ are derived:
   clause; "now retired" makes it "retired X");
 * ``chronotype`` from wake-up clues: a wake time before 7 am is early, 9 am or later is late,
   in between intermediate; "sleeps in" / "wake up late" is late;
-* preferences with :mod:`propersim.personas.rubric_parser`.
+* preferences with :mod:`propersim.personas.rubric_parser`, then completed from the whole persona, since the
+  original's judge reads the persona card beside each rubric text:
+
+  - liked topics: the rubric's (with the activities they fit), then the topics named in ``current_interests``,
+    ``lifestyle`` and ``daily_plan_req`` (what the persona does and cares about; fitting any activity, and
+    freeing a rubric topic of its activity limits), then the :data:`~propersim.personas.vocab.RELATED_TOPICS`
+    of the rubric's topics (fitting what their source fits; the card's topics bring none, as its long texts
+    would make almost every topic liked);
+  - do-not-disturb: an activity kind the preference text names as a moment for wanted suggestions ("reading
+    materials when I'm writing") is dropped from the timing text's do-not-disturb kinds ("not during deep
+    writing sessions"): the two texts disagree, and a judge reading both does not fail the moment.
 
 Coverage counts only real parses. A field that cannot be parsed gets the fallback below and is
 listed in ``extra["fallbacks"]`` of that persona:
@@ -19,8 +29,8 @@ listed in ``extra["fallbacks"]`` of that persona:
 =================  ==========================================================================
 occupation         "unspecified"
 chronotype         "intermediate"
-liked              topics named in current_interests, else daily_plan_req, else lifestyle
-                   (fitting any activity); "rest" if none is named anywhere
+liked              the persona card's topics and their related topics (above); "rest" if none is named
+                   anywhere
 disliked           none
 receptive_hours    the chronotype's waking day (:data:`AWAKE_WINDOWS`)
 do_not_disturb     none
@@ -38,7 +48,7 @@ from typing import Any
 
 from propersim.personas import rubric_parser
 from propersim.personas.schema import TRAITS, Frequency, Persona, PersonaFileError, persona_from_dict, read_personas
-from propersim.personas.vocab import detect_topics
+from propersim.personas.vocab import RELATED_TOPICS, detect_topics
 
 #: Original criteria key -> Rubric field.
 CRITERIA_FIELDS = {
@@ -139,12 +149,40 @@ def _field(d: dict, key: str, typ: type, where: str, prefix: str = "") -> Any:
     return value
 
 
-def _fallback_liked(d: dict) -> list[dict]:
-    for key in ("current_interests", "daily_plan_req", "lifestyle"):
-        topics = detect_topics(d[key])
-        if topics:
-            return [{"topic": t, "during": []} for t in topics]
-    return [{"topic": FALLBACK_TOPIC, "during": []}]
+#: Persona-card fields whose topics count as liked (what the persona does and is interested in).
+CARD_TOPIC_FIELDS = ("current_interests", "lifestyle", "daily_plan_req")
+
+
+def complete_liked(rubric_liked, d: dict) -> list[dict]:
+    """Liked topics of the rubric, then of the persona card, then the rubric's related topics (module docstring).
+
+    Args:
+        rubric_liked: :class:`~propersim.personas.schema.TopicPreference` items the rubric states, or None.
+        d: the persona's text fields.
+
+    Returns:
+        ``[{"topic", "during"}]`` in that order, each topic once; ``[FALLBACK_TOPIC]`` when nothing is named.
+    """
+    during: dict[str, list[str] | None] = {p.topic: list(p.during) for p in rubric_liked or ()}
+    stated = list(during)
+    for key in CARD_TOPIC_FIELDS:
+        for topic in detect_topics(d[key]):
+            during[topic] = []
+    for topic in stated:
+        kinds = list(during[topic])
+        for related in RELATED_TOPICS[topic]:
+            if related not in during:
+                during[related] = list(kinds)
+            elif during[related]:  # limited to some moments: add the source's (all moments when it has none)
+                during[related] = during[related] + [k for k in kinds if k not in during[related]] if kinds else []
+    if not during:
+        return [{"topic": FALLBACK_TOPIC, "during": []}]
+    return [{"topic": t, "during": kinds} for t, kinds in during.items()]
+
+
+def wanted_moments(rubric_liked) -> set[str]:
+    """Activity kinds the preference text names as moments for wanted suggestions."""
+    return {k for p in rubric_liked or () for k in p.during}
 
 
 def _derive(d: dict, criteria: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
@@ -170,8 +208,9 @@ def _derive(d: dict, criteria: dict[str, str]) -> tuple[dict[str, Any], list[str
         "tone": "any", "length": "any", "sensitive_topics": (),
     }
     out = {k: v if v is not None else fallbacks[k] for k, v in values.items()}
-    out["liked"] = (_fallback_liked(d) if values["liked"] is None
-                    else [{"topic": p.topic, "during": list(p.during)} for p in values["liked"]])
+    out["liked"] = complete_liked(values["liked"], d)
+    wanted = wanted_moments(values["liked"])
+    out["do_not_disturb"] = tuple(k for k in out["do_not_disturb"] if k not in wanted)
     return out, parsed
 
 

@@ -15,18 +15,21 @@ from functools import lru_cache
 
 #: Recommendation topics: name -> keywords. Order is the priority used when several match.
 TOPICS: dict[str, tuple[str, ...]] = {
-    "music": ("music", "playlist", "song*", "album*", "jazz", "guitar", "piano", "melod*", "listen*"),
+    "music": ("music", "playlist", "song*", "album*", "jazz", "guitar", "piano", "melod*", "listen*", "instrumental*"),
     "cooking": ("recipe*", "cook*", "bake", "baking", "dish", "cuisine", "ingredient*", "spice*", "marinade"),
     "nutrition": ("hydrat*", "water", "snack*", "nutrition*", "protein", "vegetable*", "fruit*", "healthy eating"),
     "fitness": ("stretch*", "workout*", "exercise*", "walk", "yoga", "posture", "jog*", "squat*", "movement"),
-    "mindfulness": ("breath*", "meditat*", "mindful*", "calm*", "relax*", "gratitude", "unwind*"),
-    "reading": ("book*", "novel*", "read", "reading", "article*", "chapter*", "poem*", "poetry"),
+    "mindfulness": ("breath*", "meditat*", "mindful*", "calm*", "relax*", "gratitude", "unwind*", "reflect*",
+                    "contemplat*"),
+    "reading": ("book*", "novel*", "read", "reading", "readings", "article*", "chapter*", "poem*", "poetry",
+                "poetic"),
     "productivity": ("focus*", "prioriti*", "to-do", "task*", "schedule*", "pomodoro", "deadline*", "checklist*"),
     "social": ("friend*", "call", "message", "family", "host*", "guest*", "conversation*", "reach out"),
     "home_decor": ("decor*", "furniture", "rearrang*", "interior*", "lighting", "cushion*", "layout*"),
     "gardening": ("plant*", "garden*", "seed*", "soil", "water the", "prune", "pruning", "herb*", "compost*"),
     "learning": ("learn*", "course*", "lesson*", "skill*", "language", "tutorial*", "podcast*", "lecture*"),
-    "creativity": ("sketch*", "draw*", "paint*", "journal*", "writing prompt*", "doodle*", "craft*", "sculpt*"),
+    "creativity": ("sketch*", "draw*", "paint*", "journal*", "writing prompt*", "doodle*", "craft*", "sculpt*",
+                   "creativ*", "artistic", "calligraph*"),
     "rest": ("break", "nap", "rest", "pause", "breather", "eyes off", "step away"),
     "finance": ("budget*", "saving*", "invest*", "expense*", "finance*", "bill*"),
     "news": ("news", "headline*", "current events", "newsletter*"),
@@ -43,7 +46,8 @@ ACTIVITY_KINDS: dict[str, tuple[str, ...]] = {
     "cooking": ("cook*", "prepar* breakfast", "prepar* lunch", "prepar* dinner", "recipe*", "bak*"),
     "working": ("work*", "email*", "client*", "meeting*", "report*", "code", "coding", "spreadsheet*", "edit*",
                 "research*", "analy*", "design* for", "project*"),
-    "exercise": ("yoga", "exercis*", "workout*", "stretch*", "jog*", "run", "walk around", "push-up*", "pilates"),
+    "exercise": ("yoga", "exercis*", "workout*", "stretch*", "jog*", "run", "walk", "walks", "walking", "walk around",
+                 "stroll*", "hike", "hiking", "push-up*", "pilates"),
     "meditation": ("meditat*", "breathing", "mindful*", "pray*"),
     "journaling": ("journal*", "diary", "reflect*"),
     "reading": ("read*", "book*", "novel*", "magazine*", "newspaper"),
@@ -55,6 +59,29 @@ ACTIVITY_KINDS: dict[str, tuple[str, ...]] = {
     "relaxing": ("relax*", "tv", "television", "movie*", "music", "nap*", "rest*", "lounge*", "coffee", "tea",
                  "unwind*"),
     "planning": ("plan*", "schedul*", "calendar", "to-do", "budget*"),
+}
+
+#: Topics a person who likes the key topic usually welcomes too (one hop, not transitive): the importer adds them
+#: to the liked topics of imported personas, whose judge reads a whole persona rather than a topic list.
+RELATED_TOPICS: dict[str, tuple[str, ...]] = {
+    "music": ("entertainment", "mindfulness"),
+    "cooking": ("nutrition",),
+    "nutrition": ("cooking", "fitness"),
+    "fitness": ("nutrition", "rest"),
+    "mindfulness": ("rest", "sleep", "music", "fitness"),
+    "reading": ("learning", "creativity"),
+    "productivity": ("organizing", "learning"),
+    "social": ("entertainment",),
+    "home_decor": ("organizing", "creativity"),
+    "gardening": ("mindfulness", "home_decor"),
+    "learning": ("reading", "productivity"),
+    "creativity": ("music", "reading", "home_decor"),
+    "rest": ("mindfulness", "sleep"),
+    "finance": ("productivity",),
+    "news": ("reading", "learning"),
+    "entertainment": ("music", "social"),
+    "organizing": ("productivity", "home_decor"),
+    "sleep": ("rest", "mindfulness"),
 }
 
 _TOKEN = re.compile(r"[a-z0-9'\-]+")

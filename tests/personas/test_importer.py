@@ -73,7 +73,28 @@ def test_specific_parses(imported):
     assert p3.preferences.receptive_hours == ((6.0, 9.0), (21.0, 24.0))
     assert p3.preferences.frequency == Frequency(1, 4.0, 5, 6.0)  # four to five a day, every 3 to 4 hours
     assert p10.preferences.frequency == Frequency(1, 4.0, 3, 6.0)  # once every 4 hours, no more than three a day
-    assert p10.preferences.receptive_hours == ((6.0, 8.0), (15.0, 18.0))
+    assert p10.preferences.receptive_hours == ((5.0, 9.0), (15.0, 18.0))  # early morning, late afternoon
+    # "a gentle, respectful, and calm tone - something that feels more like a friend": restrained, not slangy
+    assert p10.preferences.tone == "formal"
+    liked = {t.topic: t.during for t in p10.preferences.liked}
+    assert liked["mindfulness"] == () and liked["gardening"] == ()  # the rubric's, and the card's interests
+    assert "music" in liked  # related to mindfulness
+    # "reading materials ... when I'm writing" makes writing a wanted moment, despite "not during deep writing"
+    assert "creative" not in p10.preferences.do_not_disturb
+
+
+def test_liked_topics_are_completed_from_the_card_and_related_topics():
+    from propersim.personas.importer import complete_liked
+    from propersim.personas.schema import TopicPreference
+
+    card = {"current_interests": "Pruning roses.", "lifestyle": "Reads novels.", "daily_plan_req": "Rest."}
+    liked = {d["topic"]: d["during"] for d in complete_liked((TopicPreference("cooking", ("cooking",)),), card)}
+    assert liked["cooking"] == ["cooking"] and liked["nutrition"] == ["cooking"]  # related, same moments
+    assert liked["gardening"] == liked["reading"] == liked["rest"] == []  # the card's fit any moment
+    assert "learning" not in liked  # the card's topics bring no related topics
+    assert list(liked)[:4] == ["cooking", "gardening", "reading", "rest"]  # rubric, then card, then related
+    empty = {"current_interests": "", "lifestyle": "", "daily_plan_req": ""}
+    assert complete_liked(None, empty) == [{"topic": "rest", "during": []}]
 
 
 def test_derived_occupation_and_chronotype(imported):
@@ -138,7 +159,8 @@ def test_fallbacks_are_used_and_not_counted(tmp_path):
     p = personas[0]
     assert p.preferences.frequency == FALLBACK_FREQUENCY
     assert p.preferences.receptive_hours == ((7.5, 22.5),)  # the intermediate waking day
-    assert [t.topic for t in p.preferences.liked] == ["gardening"]  # from current_interests
+    # current_interests' "Pruning roses", then daily_plan_req's "Water the garden" ("water" also reads as hydration)
+    assert [t.topic for t in p.preferences.liked] == ["gardening", "nutrition"]
     assert coverage["frequency"] == coverage["receptive_hours"] == coverage["liked"] == 0
     assert coverage["big_five"] == coverage["occupation"] == coverage["chronotype"] == 1
     assert {"frequency", "receptive_hours", "liked", "tone"} <= set(p.extra["fallbacks"])

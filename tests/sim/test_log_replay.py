@@ -70,3 +70,19 @@ def test_several_personas_are_refused(log, persona):
     two = pa.concat_tables([table, import_propersim_log(log, persona_id=2)])
     with pytest.raises(ValueError, match="replay one at a time"):
         decisions_by_day(two)
+
+
+def test_oracle_agrees_with_the_papers_judge_on_the_reference_run(reference, tmp_path):
+    """The calibration targets: persona 10's real No Memory run, replayed through the oracle."""
+    from propersim.data.import_log import TICK_SECONDS
+    from propersim.personas.importer import import_propersim
+    from propersim.user.oracle import OracleJudge
+
+    personas, _ = import_propersim(reference / "personas_32.jsonl")
+    table = import_propersim_log(reference / "runs" / "persona_10_no_memory_14days.jsonl")
+    report = log_agreement(replay(table, personas[9], OracleJudge(TICK_SECONDS), TICK_SECONDS))
+    t = report["totals"]
+    assert t["n"] == 5532 and t["reference_mean"] == pytest.approx(2.07, abs=0.005)
+    assert abs(t["other_mean"] - t["reference_mean"]) <= 0.15
+    assert t["exact"] >= 0.55 and t["pearson"] >= 0.3
+    assert all(1.8 <= d["judge_mean"] <= 2.25 for d in report["daily"])

@@ -2,6 +2,7 @@ from dataclasses import replace
 
 import pytest
 
+from propersim.personas.schema import TopicPreference
 from propersim.user.judge import JudgeRequest, Verdict
 from propersim.user.memory import EvaluativeMemory
 from propersim.user.oracle import OracleJudge, tone_of
@@ -94,16 +95,38 @@ def test_frequency_is_and_of_both_checks():
 
 def test_communication_and_safety(persona):
     assert checks(judge_at(persona, 12.0))["comm"] == 1
-    formal = "You might consider some quiet jazz music while you continue."
+    polite = "You might consider some quiet jazz music while you continue."
+    assert tone_of(polite) == "formal"
+    assert checks(judge_at(persona, 12.0, rec=polite))["comm"] == 1  # one polite phrase is not stiff
+    formal = "You may wish to consider some quiet jazz music; perhaps it may be beneficial."
     assert tone_of(formal) == "formal"
     assert checks(judge_at(persona, 12.0, rec=formal))["comm"] == 0  # Maya likes casual
-    assert checks(judge_at(replace(persona, preferences=replace(persona.preferences, tone="formal")), 12.0,
-                           rec=formal))["comm"] == 1
+    formal_persona = replace(persona, preferences=replace(persona.preferences, tone="formal"))
+    assert checks(judge_at(formal_persona, 12.0, rec=formal))["comm"] == 1
+    assert checks(judge_at(formal_persona, 12.0, rec=GOOD))["comm"] == 1  # one "how about" is not slang
+    slang = "Hey, how about a cool jazz playlist? Gonna be awesome!"
+    assert checks(judge_at(formal_persona, 12.0, rec=slang))["comm"] == 0
     long = GOOD + " " + " ".join(["It would be lovely and relaxing and inspiring for you"] * 3)
     assert checks(judge_at(persona, 12.0, rec=long))["comm"] == 0  # Maya likes it short
     assert checks(judge_at(persona, 12.0, rec="Put on jazz music right now, you must!"))["comm"] == 0
     money = "How about jazz music while you plan your budget?"
     assert checks(judge_at(persona, 12.0, rec=money))["comm"] == 0  # finance is sensitive
+
+
+def test_a_suggestion_that_presupposes_another_visible_activity_is_out_of_place(persona):
+    reading = Action(0, 1000, "reading a novel in the living room", "living room")
+    walk = "How about some jazz music as you walk, and notice the trees?"
+    v = checks(judge_at(persona, 12.0, action=reading, rec=walk))
+    assert (v["preference"], v["timing"], v["comm"]) == (0, 0, 0)
+    walking = Action(0, 1000, "taking a walk around the block", "street")
+    with_music = replace(persona, preferences=replace(persona.preferences, liked=(TopicPreference("music"),)))
+    v = checks(judge_at(with_music, 12.0, action=walking, rec=walk))
+    assert (v["preference"], v["timing"], v["comm"]) == (1, 1, 1)
+    # cooking and eating are one situation; mental activities are not checked
+    eating = Action(0, 1000, "eating dinner", "kitchen")
+    cooked = "Fancy a new spice while you're cooking?"
+    assert "assumes" not in judge_at(persona, 12.0, action=eating, rec=cooked).reasons[0]
+    assert checks(judge_at(persona, 12.0, rec="How about jazz music as you reflect?"))["comm"] == 1
 
 
 GAMING = [

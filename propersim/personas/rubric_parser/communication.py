@@ -9,9 +9,13 @@ from propersim.personas.vocab import detect_topics
 
 _TONE_WORDS = {
     "casual": re.compile(r"\b(?:casual\w*|friendly|warm|conversational|laid-back|relaxed|informal|playful"
-                         r"|like\s+a\s+(?:good\s+)?friend)\b"),
+                         r"|like\s+(?:a|an)\s+(?:[\w-]+\s+){0,2}friend)\b"),
     "formal": re.compile(r"\b(?:formal\w*|professional\w*|polite\w*|courteous|businesslike|neutral)\b"),
 }
+#: Words of a restrained manner: they ask for the register "formal" protects (no slang, no exclamations), but
+#: are weaker evidence of it than a register word, so each counts :data:`RESTRAINED_WEIGHT` of a formal word.
+_RESTRAINED = re.compile(r"\b(?:gentle|calm|soft|respectful|considerate|soothing)\b")
+RESTRAINED_WEIGHT = 0.5
 _ANY_TONE = re.compile(r"\bany\s+tone\b|\btone\s+(?:doesn't|does\s+not)\s+matter\b")
 _LENGTH_WORDS = {
     "short": re.compile(r"\b(?:short|brief\w*|concise\w*|succinct\w*|to\s+the\s+point|minimal\w*|one-liners?"
@@ -61,6 +65,9 @@ def _unnegated(pattern: re.Pattern[str], low: str) -> int:
 def parse_tone(text: str) -> str | None:
     """Tone from a communication text: casual/friendly/warm -> "casual", formal/professional/polite -> "formal".
 
+    Words of a restrained manner (gentle, calm, soft, respectful, considerate, soothing) count half a formal word
+    each ("a gentle, respectful, and calm tone, like a friend" is formal; "a warm, gentle tone" casual).
+
     Args:
         text: e.g. "I prefer a friendly and casual tone."
 
@@ -70,6 +77,7 @@ def parse_tone(text: str) -> str | None:
     """
     low = _normalize(text)
     casual, formal = (_unnegated(_TONE_WORDS[t], low) for t in ("casual", "formal"))
+    formal += RESTRAINED_WEIGHT * _unnegated(_RESTRAINED, low)
     if casual or formal:
         return "casual" if casual > formal else "formal" if formal > casual else "any"
     return "any" if _ANY_TONE.search(low) else None

@@ -21,7 +21,7 @@ from propersim.personas.vocab import detect_kinds
 
 #: Named day periods -> (start, end) hours.
 PERIODS: dict[str, tuple[float, float]] = {
-    "early morning": (6.0, 8.0),
+    "early morning": (5.0, 9.0),
     "late morning": (10.0, 12.0),
     "morning": (7.0, 11.0),
     "midday": (12.0, 14.0),
