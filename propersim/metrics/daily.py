@@ -16,11 +16,14 @@ Counting rules (the paper's Fig. 4-7 and the original ``evaluation.ipynb``):
   at least 3, pooled over personas (the paper's "successful intervention" rate); null when there are none.
 - ``criteria``: mean over personas of each persona's mean of each criterion column (``schema.CRITERIA``);
   ``criteria_split`` is the same over recommendations only and over abstentions only.
+- ``normalised_score`` (:func:`normalised_scores`, added by the report when the run has both reference arms):
+  a day's mean placed between the best content-blind baseline (0) and the oracle_best upper bound (1).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -166,3 +169,55 @@ def _tokens(table: pa.Table) -> dict[str, dict]:
         out[arm] = {"prompt": prompt, "completion": completion,
                     "per_persona_day": (prompt + completion) / n_days[arm] if n_days.get(arm) else None}
     return out
+
+
+def normalised_scores(summary: dict, content_blind: Iterable[str], oracle_best: Iterable[str]) -> dict | None:
+    """Each arm's daily mean as a share of the way from the best content-blind arm to the oracle_best arm.
+
+    ``normalised = (score - lower) / (upper - lower)``, day by day, where ``lower`` and ``upper`` are that
+    day's mean scores of the two reference arms: 0 is as good as the best content-blind baseline, 1 as good
+    as the reference upper bound. The lower reference is one arm for the whole run: the content-blind arm
+    with the highest mean over the run's days (its daily means, each day weighing the same; ties go to the
+    first name), so a day's figure never jumps because another baseline happened to win that day, and each
+    day compares the same user days. With several oracle_best arms, the one with the highest mean is used.
+    A day is null when a mean is missing or the upper reference is not above the lower one that day.
+
+    Args:
+        summary: the output of :func:`daily_summary` (or a merged live summary).
+        content_blind: names of the arms whose policies choose without the persona (never, always, random,
+            scheduled); names not in the summary are ignored.
+        oracle_best: names of the arms running the oracle_best reference policy.
+
+    Returns:
+        None unless the summary has an arm of each kind; else ``{"lower", "upper"`` (arm names),
+        ``"lower_mean", "upper_mean", "spread"`` (upper minus lower, over the run), ``"content_blind"`` (arm ->
+        mean over days), ``"arms"``: arm -> ``{"daily": {day: normalised}, "mean": normalised run mean}}``.
+    """
+    arms = summary["arms"]
+    means = {arm: _run_mean(arms[arm]["daily"]) for arm in arms}
+    lower_arms = sorted(arm for arm in set(content_blind) if arm in arms and means[arm] is not None)
+    upper_arms = sorted(arm for arm in set(oracle_best) if arm in arms and means[arm] is not None)
+    if not lower_arms or not upper_arms:
+        return None
+    lower = max(lower_arms, key=lambda arm: (means[arm], -lower_arms.index(arm)))
+    upper = max(upper_arms, key=lambda arm: (means[arm], -upper_arms.index(arm)))
+    by_day = {ref: {d["day"]: d["mean_score"] for d in arms[ref]["daily"]} for ref in (lower, upper)}
+    out = {}
+    for arm, data in arms.items():
+        daily = {d["day"]: _share(d["mean_score"], by_day[lower].get(d["day"]), by_day[upper].get(d["day"]))
+                 for d in data["daily"]}
+        out[arm] = {"daily": daily, "mean": _share(means[arm], means[lower], means[upper])}
+    return {"lower": lower, "upper": upper, "lower_mean": means[lower], "upper_mean": means[upper],
+            "spread": means[upper] - means[lower], "content_blind": {arm: means[arm] for arm in lower_arms},
+            "arms": out}
+
+
+def _run_mean(daily: list[dict]) -> float | None:
+    scores = [d["mean_score"] for d in daily if d["mean_score"] is not None]
+    return sum(scores) / len(scores) if scores else None
+
+
+def _share(score: float | None, lower: float | None, upper: float | None) -> float | None:
+    if score is None or lower is None or upper is None or not upper > lower:
+        return None
+    return (score - lower) / (upper - lower)

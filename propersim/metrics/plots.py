@@ -1,4 +1,5 @@
-"""PNG figures of a run summary (the paper's Fig. 4-7 and recommendations per hour), drawn with matplotlib's Agg.
+"""PNG figures of a run summary (the paper's Fig. 4-7, recommendations per hour and normalised scores), drawn with
+matplotlib's Agg.
 
 Every function takes the dict of :func:`propersim.metrics.daily.daily_summary` and writes one PNG. Figures are
 built with :class:`matplotlib.figure.Figure` rather than pyplot, so no global backend or figure state is
@@ -78,6 +79,44 @@ def plot_daily_mean(summary: dict, path: str | Path, legend: str = "Arm") -> Pat
     ax.set_title("Daily mean score (mean over personas, band = ±1 SEM)")
     _day_axis(ax, "Mean score (0-4)")
     ax.legend(title=legend, fontsize="small")
+    return _save(fig, path)
+
+
+#: The normalised figure's y-axis stops here below 0: an arm far under the content-blind best (``always``) would
+#: squash the rest; its line leaves the plot and its legend entry gives its mean.
+NORMALISED_FLOOR = -2.0
+
+
+def plot_daily_normalised(summary: dict, path: str | Path) -> Path:
+    """Daily normalised score per arm (``normalised_score`` of the daily entries): 0 is the best content-blind
+    arm, 1 the oracle_best arm (dashed reference lines).
+
+    Args:
+        summary: a summary with normalised scores (``propersim.metrics.report.with_references``).
+        path: PNG file to write.
+
+    Returns:
+        ``path``.
+    """
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.add_subplot()
+    values = []
+    for arm, data in summary["arms"].items():
+        days = [d["day"] for d in data["daily"]]
+        norm = [_nan(d.get("normalised_score")) for d in data["daily"]]
+        values += [v for v in norm if not math.isnan(v)]
+        mean = data.get("normalised_mean")
+        ax.plot(days, norm, marker="o", markersize=3, label=f"{arm} ({'n/a' if mean is None else f'{mean:.2f}'})")
+    refs = summary.get("references") or {}
+    for level, name in ((0, refs.get("lower", "content-blind best")), (1, refs.get("upper", "oracle_best"))):
+        ax.axhline(level, color="0.3", linestyle="--", linewidth=0.8)
+        ax.annotate(name, (0, level), xycoords=("axes fraction", "data"), xytext=(3, 3), textcoords="offset points",
+                    fontsize="small", color="0.3")
+    low = max(NORMALISED_FLOOR, min([-0.1, *values]) - 0.1)
+    ax.set_ylim(low, max([1.1, *values]) + 0.1)
+    ax.set_title("Daily normalised score (0: best content-blind arm, 1: oracle_best)")
+    _day_axis(ax, "Normalised score")
+    ax.legend(title="Arm (run mean)", fontsize="small")
     return _save(fig, path)
 
 

@@ -1,4 +1,11 @@
-"""The run report: ``RUN_DIR/summary.json`` and a self-contained ``RUN_DIR/report/index.html`` with its PNGs."""
+"""The run report: ``RUN_DIR/summary.json`` and a self-contained ``RUN_DIR/report/index.html`` with its PNGs.
+
+When the run has both reference arms, a content-blind baseline (never, always, random, scheduled) and an
+``oracle_best`` arm, every arm's daily mean is also shown normalised between them
+(:func:`propersim.metrics.daily.normalised_scores`): summary.json gets ``"references"`` and, per arm,
+``"normalised_mean"`` and a ``"normalised_score"`` in each daily entry. The arms' policies are read from
+``RUN_DIR/config.yaml``.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import yaml
 
-from propersim.data.rundir import REPORT_DIR, REPORT_INDEX, SUMMARY, write_atomic
+from propersim.data.rundir import CONFIG, REPORT_DIR, REPORT_INDEX, SUMMARY, write_atomic
 from propersim.data.schema import ASSISTANT_ERROR, DAY, DELIVERED, PERSONA_ID, RUN_ID, SCORE_TOTAL
 from propersim.errors import InvalidInputError
 from propersim.metrics import plots
-from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary
+from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary, normalised_scores
 
 _CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:0.9em}
@@ -23,6 +31,9 @@ th{background:#f2f2f2}img{max-width:100%;display:block;margin:1em 0}.warn{color:
 _COLUMNS = (("Day", "day"), ("Decisions", "n_decisions"), ("Judge failures", "n_judge_failures"),
             ("Mean score", "mean_score"), ("SEM", "sem"), ("Recs / hour", "recs_per_hour"),
             ("Success rate", "success_rate"))
+#: Reference arms closer than this (mean score over the run) make normalised scores magnify small differences;
+#: the report says so.
+NARROW_SPREAD = 0.1
 
 
 def run_info(table: pa.Table, tick_seconds: float) -> dict:
@@ -50,6 +61,9 @@ def _slug(arm: str) -> str:
 #: The run-wide figures: file name -> (caption, plotting function).
 _HEADLINE = {"daily_mean.png": ("Daily mean score (Fig. 4)", plots.plot_daily_mean),
              "recs_per_hour.png": ("Recommendations per hour", plots.plot_recs_per_hour)}
+#: Drawn when the run has both reference arms.
+_NORMALISED = ("normalised.png", "Daily normalised score (0: best content-blind arm, 1: oracle_best)",
+               plots.plot_daily_normalised)
 
 
 def _figures(summary: dict, out: Path, personas, live: str | None = None) -> dict[str, list[tuple[str, Path]]]:
@@ -57,8 +71,11 @@ def _figures(summary: dict, out: Path, personas, live: str | None = None) -> dic
 
     ``live``: of a running run, only the run-wide figures: ``"draw"`` them, or ``"keep"`` the ones drawn last.
     """
+    headline = dict(_HEADLINE)
+    if summary.get("references"):
+        headline[_NORMALISED[0]] = _NORMALISED[1:]
     figures = {"": [(caption, plot(summary, out / name) if live != "keep" else out / name)
-                    for name, (caption, plot) in _HEADLINE.items()]}
+                    for name, (caption, plot) in headline.items()]}
     if live is not None:
         figures[""] = [(caption, path) for caption, path in figures[""] if path.is_file()]
         return {**figures, **{arm: [] for arm in summary["arms"]}}
@@ -82,11 +99,12 @@ def _fmt(value, key: str) -> str:
 
 
 def _daily_table(daily: list[dict]) -> str:
-    head = "".join(f"<th>{name}</th>" for name, _ in _COLUMNS) + "".join(
+    columns = _COLUMNS + ((("Normalised", "normalised_score"),) if "normalised_score" in daily[0] else ())
+    head = "".join(f"<th>{name}</th>" for name, _ in columns) + "".join(
         f"<th>{html.escape(c)}</th>" for c in daily[0]["criteria"])
     rows = []
     for d in daily:
-        cells = [_fmt(d[key], key) for _, key in _COLUMNS] + [_fmt(v, "") for v in d["criteria"].values()]
+        cells = [_fmt(d[key], key) for _, key in columns] + [_fmt(v, "") for v in d["criteria"].values()]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
@@ -109,6 +127,7 @@ def _html(summary: dict, figures: dict, title: str) -> str:
              f"<p class='{'warn' if info['n_assistant_format_errors'] else ''}'>Assistant format errors: "
              f"{info['n_assistant_format_errors']} (candidates whose output broke the format; recorded as "
              "abstentions).</p>",
+             _references(summary.get("references")),
              _images(figures[""])]
     progress = summary.get("progress")
     if progress is not None:
@@ -120,9 +139,66 @@ def _html(summary: dict, figures: dict, title: str) -> str:
         parts.append(f"<h2>Arm {html.escape(arm)}</h2>")
         if extremes is not None:
             parts.append(f"<p>Best persona (last-day mean): {extremes[0]}; worst: {extremes[1]}.</p>")
+        if "normalised_mean" in data:
+            parts.append(f"<p>Normalised score over the run: {_fmt(data['normalised_mean'], '')}.</p>")
         parts.append(_daily_table(data["daily"]) + _images(figures[arm]))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _references(refs: dict | None) -> str:
+    if not refs:
+        return ""
+    blind = ", ".join(f"{html.escape(arm)} {mean:.3f}" for arm, mean in refs["content_blind"].items())
+    narrow = refs["spread"] < NARROW_SPREAD
+    return (f"<p class='{'warn' if narrow else ''}'>Normalised score = (score − {html.escape(refs['lower'])}) / "
+            f"({html.escape(refs['upper'])} − {html.escape(refs['lower'])}), day by day against the two reference "
+            f"arms' means of the same day. Lower reference: the content-blind arm with the best mean over the run, "
+            f"chosen once for the whole run ({blind}). Upper reference: oracle_best arm "
+            f"{html.escape(refs['upper'])} ({refs['upper_mean']:.3f}), which acts on the personas' structured "
+            f"preferences. Spread {refs['spread']:.3f}"
+            + (f", under {NARROW_SPREAD}: small differences in score look large when normalised" if narrow else "")
+            + ".</p>")
+
+
+def arm_policies(run_dir: str | Path) -> dict[str, str]:
+    """Arm name -> policy, from ``RUN_DIR/config.yaml`` (the resolved config); empty when there is none
+    (imported logs) or it names no policies."""
+    path = Path(run_dir) / CONFIG
+    if not path.is_file():
+        return {}
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    arms = config.get("arms") or {}
+    if arms:
+        return {name: arm["policy"] for name, arm in arms.items() if isinstance(arm, dict) and "policy" in arm}
+    policy = (config.get("assistant") or {}).get("policy")
+    return {policy: policy} if policy else {}
+
+
+def with_references(summary: dict, policies: dict[str, str]) -> dict:
+    """``summary`` with the normalised scores of :func:`~propersim.metrics.daily.normalised_scores` added
+    (``"references"``, each arm's ``"normalised_mean"`` and daily ``"normalised_score"``), when ``policies``
+    (arm -> policy) name both reference arms; else ``summary`` without them."""
+    from propersim.assistant.policies import CONTENT_BLIND, ORACLE_BEST
+
+    arms = {arm: {k: v for k, v in data.items() if k != "normalised_mean"} for arm, data in summary["arms"].items()}
+    for data in arms.values():
+        data["daily"] = [{k: v for k, v in d.items() if k != "normalised_score"} for d in data["daily"]]
+    summary = {k: v for k, v in summary.items() if k != "references"} | {"arms": arms}
+    norm = normalised_scores(summary, [a for a, p in policies.items() if p in CONTENT_BLIND],
+                             [a for a, p in policies.items() if p == ORACLE_BEST])
+    if norm is None:
+        return summary
+    for arm, data in arms.items():
+        data["normalised_mean"] = norm["arms"][arm]["mean"]
+        for d in data["daily"]:
+            d["normalised_score"] = norm["arms"][arm]["daily"][d["day"]]
+    summary["references"] = {k: norm[k] for k in ("lower", "upper", "lower_mean", "upper_mean", "spread",
+                                                  "content_blind")} | {
+        "rule": "normalised = (score - lower) / (upper - lower) per day, with the two reference arms' means of "
+                "that day; lower: the content-blind arm with the best mean over the run, chosen once; upper: "
+                "the oracle_best arm"}
+    return summary
 
 
 def summarize(table: pa.Table, tick_seconds: float = DEFAULT_TICK_SECONDS) -> dict:
@@ -140,7 +216,7 @@ def summarize(table: pa.Table, tick_seconds: float = DEFAULT_TICK_SECONDS) -> di
 
 
 def write_report(run_dir: str | Path, table: pa.Table, personas=None,
-                 tick_seconds: float = DEFAULT_TICK_SECONDS) -> dict:
+                 tick_seconds: float = DEFAULT_TICK_SECONDS, policies: dict[str, str] | None = None) -> dict:
     """Summarise ``table`` (:func:`summarize`) and write ``RUN_DIR/summary.json`` and the report.
 
     Args:
@@ -148,15 +224,16 @@ def write_report(run_dir: str | Path, table: pa.Table, personas=None,
         table: the run's interactions (``propersim.data.schema.INTERACTIONS`` layout).
         personas: the run's ``Persona`` objects, for the Big Five gain figure; None skips that figure.
         tick_seconds: simulated seconds per tick.
+        policies: arm -> policy, for the normalised scores; None reads them from ``RUN_DIR/config.yaml``.
 
     Returns:
         The summary written.
     """
-    return write_summary(run_dir, summarize(table, tick_seconds), personas)
+    return write_summary(run_dir, summarize(table, tick_seconds), personas, policies=policies)
 
 
 def write_summary(run_dir: str | Path, summary: dict, personas=None, progress: dict | None = None,
-                  draw: bool = True) -> dict:
+                  draw: bool = True, policies: dict[str, str] | None = None) -> dict:
     """Write ``summary`` as ``RUN_DIR/summary.json`` and ``RUN_DIR/report/index.html`` with its PNGs, each
     atomically (a reader never sees half a file).
 
@@ -165,13 +242,16 @@ def write_summary(run_dir: str | Path, summary: dict, personas=None, progress: d
             ``"progress"`` and shown at the top of the report, which then has the run-wide figures only (the
             per-arm ones come with the final report).
         draw: with ``progress``, redraw the run-wide figures (else the report shows the ones drawn last).
+        policies: arm -> policy; with both reference arms among them, the normalised scores are added
+            (:func:`with_references`). None reads them from ``RUN_DIR/config.yaml``.
 
     Returns:
-        The summary (with ``progress`` when given).
+        The summary (with ``progress`` and the normalised scores when given).
     """
+    run_dir = Path(run_dir)
+    summary = with_references(summary, arm_policies(run_dir) if policies is None else policies)
     if progress is not None:
         summary = {**summary, "progress": progress}
-    run_dir = Path(run_dir)
     out = run_dir / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(run_dir / SUMMARY, json.dumps(summary, indent=1, allow_nan=False))

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from propersim.data import schema
-from propersim.metrics.daily import daily_summary
+from propersim.metrics.daily import daily_summary, normalised_scores
 
 _DEFAULTS = {
     schema.RUN_ID: "r", schema.ARM: "a", schema.PERSONA_ID: 1, schema.DAY: 1, schema.TICK: 0,
@@ -157,3 +157,42 @@ def test_tokens_per_arm_and_persona_day():
             cols[c].append(r[c])
     tokens = daily_summary(schema.to_table(cols))["arms"]["a"]["tokens"]
     assert tokens == {"prompt": 100, "completion": 4, "per_persona_day": 104 / 3}
+
+
+def _means(**arms):
+    """A summary whose arm ``name`` has the given daily means (day 1, 2, ...); None is a day without a score."""
+    return {"arms": {name: {"daily": [{"day": d, "mean_score": m} for d, m in enumerate(means, 1)]}
+                     for name, means in arms.items()}}
+
+
+def test_normalised_scores_place_arms_between_the_references():
+    summary = _means(never=[3.0, 3.0], scheduled=[3.2, 3.4], oracle_best=[3.8, 3.9], llm=[3.5, 3.65])
+    norm = normalised_scores(summary, ["never", "scheduled", "always"], ["oracle_best"])
+    assert (norm["lower"], norm["upper"]) == ("scheduled", "oracle_best")
+    assert norm["content_blind"] == {"never": pytest.approx(3.0), "scheduled": pytest.approx(3.3)}
+    assert norm["spread"] == pytest.approx(3.85 - 3.3)
+    # day by day against the references' means of the same day
+    assert norm["arms"]["llm"]["daily"] == {1: pytest.approx(0.5), 2: pytest.approx(0.5)}
+    assert norm["arms"]["scheduled"]["daily"] == {1: 0.0, 2: 0.0}
+    assert norm["arms"]["oracle_best"]["daily"] == {1: 1.0, 2: 1.0}
+    assert norm["arms"]["never"]["daily"][1] == pytest.approx(-0.2 / 0.6)
+    assert norm["arms"]["llm"]["mean"] == pytest.approx((3.575 - 3.3) / (3.85 - 3.3))
+
+
+def test_lower_reference_is_one_arm_chosen_by_its_run_mean():
+    # random wins day 2 but scheduled has the better mean: scheduled is the reference on both days
+    summary = _means(random=[3.0, 3.5], scheduled=[3.4, 3.3], oracle_best=[3.9, 3.9])
+    norm = normalised_scores(summary, ["random", "scheduled"], ["oracle_best"])
+    assert norm["lower"] == "scheduled"
+    assert norm["arms"]["random"]["daily"][2] == pytest.approx((3.5 - 3.3) / (3.9 - 3.3))
+
+
+def test_normalised_scores_need_both_references_and_a_positive_spread():
+    assert normalised_scores(_means(never=[3.0], llm=[3.5]), ["never"], ["oracle_best"]) is None
+    assert normalised_scores(_means(oracle_best=[3.9], llm=[3.5]), ["never"], ["oracle_best"]) is None
+    # a day where the upper reference is not above the lower one, or a mean is missing, is null
+    summary = _means(never=[3.0, 3.5, 3.0], oracle_best=[3.8, 3.5, None], llm=[3.4, 3.5, 3.1])
+    norm = normalised_scores(summary, ["never"], ["oracle_best"])
+    assert norm["arms"]["llm"]["daily"] == {1: pytest.approx(0.5), 2: None, 3: None}
+    assert normalised_scores(_means(never=[3.9], oracle_best=[3.5]), ["never"], ["oracle_best"])["arms"][
+        "never"]["mean"] is None

@@ -17,15 +17,16 @@ from propersim.personas.schema import TRAITS, persona_from_dict
 EXAMPLE = Path(__file__).resolve().parents[1] / "personas" / "example_persona.json"
 
 
-def make_table(with_criteria=True, failures=1):
-    """Two arms, three personas, three days; persona p scores (p + day) % 5 on its decisions."""
+def make_table(with_criteria=True, failures=1, better=None):
+    """Two arms, three personas, three days; persona p scores (p + day) % 5 on its decisions (arm ``better``
+    one more, up to 4)."""
     cols = schema.empty_columns()
     n = 0
     for arm in ("propera", "no memory"):
         for pid in (1, 2, 3):
             for day in (1, 2, 3):
                 for tick in range(4):
-                    score = (pid + day + tick) % 5
+                    score = (pid + day + tick) % 5 if arm != better else min(4, (pid + day + tick) % 5 + 1)
                     failed = n < failures
                     n += 1
                     values = {
@@ -118,3 +119,40 @@ def test_best_worst_and_gains():
     assert plots.persona_gains(summary, "a") == pytest.approx({"1": 1.5, "2": -0.5})
     with pytest.raises(ValueError, match="not in the summary"):
         plots.persona_gains(summary, "b")
+
+
+def test_summary_and_report_show_normalised_scores(tmp_path):
+    policies = {"propera": "oracle_best", "no memory": "scheduled"}
+    summary = write_report(tmp_path, make_table(better="propera"), personas=make_personas(), policies=policies)
+    on_disk = json.loads((tmp_path / "summary.json").read_text())
+    assert on_disk == summary
+    refs = on_disk["references"]
+    assert (refs["lower"], refs["upper"]) == ("no memory", "propera")
+    assert set(refs) == {"lower", "upper", "lower_mean", "upper_mean", "spread", "content_blind", "rule"}
+    for arm, data in on_disk["arms"].items():
+        assert "normalised_mean" in data
+        for d in data["daily"]:
+            lower = next(x for x in on_disk["arms"]["no memory"]["daily"] if x["day"] == d["day"])["mean_score"]
+            upper = next(x for x in on_disk["arms"]["propera"]["daily"] if x["day"] == d["day"])["mean_score"]
+            expected = None if not upper > lower else (d["mean_score"] - lower) / (upper - lower)
+            assert d["normalised_score"] == (expected if expected is None else pytest.approx(expected))
+    index = tmp_path / "report" / "index.html"
+    html = index.read_text()
+    assert "<th>Normalised</th>" in html and "Lower reference" in html and "chosen once" in html
+    assert "normalised.png" in referenced_images(index)
+    assert_drawn_png(index.parent / "normalised.png")
+
+
+def test_references_come_from_the_run_config(tmp_path):
+    from propersim.config import load_config, to_yaml
+
+    config = tmp_path / "c.yaml"
+    config.write_text("arms:\n  propera:\n    policy: oracle_best\n  no memory:\n    policy: never\n")
+    (tmp_path / "config.yaml").write_text(to_yaml(load_config(config)))
+    summary = write_report(tmp_path, make_table())
+    assert summary["references"]["lower"] == "no memory"
+    # without both reference arms nothing is added, and a second write removes stale figures
+    again = write_report(tmp_path, make_table(), policies={"propera": "llm", "no memory": "never"})
+    assert "references" not in again
+    assert all("normalised_score" not in d for data in again["arms"].values() for d in data["daily"])
+    assert "normalised.png" not in referenced_images(tmp_path / "report" / "index.html")
