@@ -95,6 +95,9 @@ class AssistantConfig:
                           "ars (plus scores).", choices=("no_memory", "ar", "ars"))
     temperature: float = _f(0.9, "policy=llm: sampling temperature of the candidates.", min=0.0)
     max_tokens: int = _f(96, "policy=llm: cap on tokens per candidate.", min=1)
+    output: str = _f("free", "policy=llm: free (any one-line text) | catalogue (exactly one of the catalogue's "
+                     "recommendations or \"No Recommendation\", by guided decoding: small models learn content "
+                     "as a choice between concrete options).", choices=("free", "catalogue"))
     retrieval_top_k: int = _f(5, "Past interactions retrieved into the prompt.", min=0)
     engine: Optional[str] = _f(None, "Name of the engine serving an LLM policy.")
     learn: bool = _f(False, "policy=llm: build preference pairs and train this arm (trainer.*) at cadence points.")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from propersim.config import ExperimentConfig, TrainerConfig
+from propersim.data.rows import pair_kinds
 from propersim.data.rundir import PAIRS_DIR, SHARED, TRAINING_LOG, adapter_dir
 from propersim.llm.engine import ADAPTER, WEIGHTS
 from trainers.preference import TrainJob, TrainResult, train_job
@@ -82,7 +83,7 @@ def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], 
             if sample.num_rows == 0:
                 planned.records.append({**record, "skipped": "no pairs yet"})
                 continue
-            record["version"] = version
+            record["version"], record["pair_kinds"] = version, pair_kinds(sample)
             planned.records.append(record)
             planned.jobs.append({"arm": arm, "key": key, "version": version, "pairs": sample, "model": model,
                                  "out": adapter_dir(arm, version, key), "init": current["paths"].get(key),

@@ -142,10 +142,11 @@ def _train(model_path, pairs, cfg, out_dir, init_adapter, seed, batch_size) -> T
     """One training with :func:`train_preference`'s arguments, in this process."""
     import torch
     from peft import LoraConfig, PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
     from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer
 
     start = time.perf_counter()
+    set_seed(seed)  # before the adapter is created: trl builds it before the Trainer seeds anything
     _score_completions_only()
     deepspeed = None
     if cfg.deepspeed:

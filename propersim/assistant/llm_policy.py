@@ -9,6 +9,10 @@ Prompts (``prompts/v1/``): chat models get a system and a user message; base mod
 a few-shot completion ending in ``Assistant:`` with stop ``\\n``. ``n_candidates`` identical requests are
 sampled at ``temperature`` from the same state. :func:`parse_recommendation` reads each output; one that
 breaks the format becomes an abstention (``text=None``) with ``Candidate.format_error`` saying why.
+
+Output modes (``output``): ``free`` lets the model write any one line; ``catalogue`` constrains generation
+(guided decoding) to exactly one of :data:`~propersim.assistant.catalogue.ITEMS` or "No Recommendation", so a
+small model's preference learning moves probability between concrete options.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from propersim.assistant.catalogue import ITEMS
 from propersim.assistant.memory import AssistantMemory
 from propersim.assistant.policies import Candidate, Observation, Policy
 from propersim.assistant.retrieval import RetrievalMemory
@@ -92,6 +97,22 @@ def parse_recommendation(text: str, truncated: bool = False) -> str | None:
     if words > MAX_WORDS:
         raise FormatError(f"too long ({words} words, at most {MAX_WORDS})")
     return body
+
+
+def parse_choice(text: str) -> str | None:
+    """Read a catalogue-mode output: one of :data:`CATALOGUE_OPTIONS`.
+
+    Raises:
+        FormatError: anything else (a backend that could not enforce the choice).
+    """
+    body = text.strip()
+    if body not in CATALOGUE_OPTIONS:
+        raise FormatError(f"not one of the catalogue's options: {body[:60]!r}")
+    return None if body == NO_RECOMMENDATION else body
+
+
+#: What a catalogue-mode policy may say.
+CATALOGUE_OPTIONS = (*ITEMS, NO_RECOMMENDATION)
 
 
 class LLMPolicy(Policy):
@@ -237,9 +258,17 @@ class LLMPolicy(Policy):
             messages = [{"role": "system", "content": t["chat_system"].substitute(name=name)},
                         {"role": "user", "content": t["chat_user"].substitute(fields)}]
             return GenerationRequest(messages, self.max_tokens, self.temperature, adapter=adapter,
-                                     weights=self.weights)
+                                     weights=self.weights, choices=self._choices(chat=True))
         return GenerationRequest(t["base_fewshot"].substitute(fields), self.max_tokens, self.temperature,
-                                 stop=("\n",), adapter=adapter, weights=self.weights)
+                                 stop=("\n",), adapter=adapter, weights=self.weights,
+                                 choices=self._choices(chat=False))
+
+    def _choices(self, chat: bool) -> tuple[str, ...]:
+        """Catalogue mode: the options as the model writes them (a base model's answer follows ``Assistant:``
+        after a space)."""
+        if self.cfg.output != "catalogue":
+            return ()
+        return CATALOGUE_OPTIONS if chat else tuple(f" {o}" for o in CATALOGUE_OPTIONS)
 
     def _memory_section(self, obs: Observation) -> str:
         if self.memory_mode == "no_memory":
@@ -270,7 +299,9 @@ class LLMPolicy(Policy):
         chat = not isinstance(req.prompt, str)
         prompt = dict(prompt=json.dumps(req.prompt) if chat else req.prompt, prompt_format="chat" if chat else "text")
         try:
-            text = parse_recommendation(engine_text(gen), truncated=gen.completion_tokens >= self.max_tokens)
+            out = engine_text(gen)
+            text = (parse_choice(out) if req.choices else
+                    parse_recommendation(out, truncated=gen.completion_tokens >= self.max_tokens))
             return Candidate(text, gen.prompt_tokens, gen.completion_tokens, completion=self.completion(text, chat),
                              **prompt)
         except OutputError as e:  # scored as the abstention it falls back to, and paired as that

@@ -100,3 +100,17 @@ def tick_pairs(completions: list[str], totals: list[int | None], delivered: int)
         hi, lo = (i, j) if totals[i] > totals[j] else (j, i)
         out.append((completions[hi], completions[lo], totals[hi], totals[lo], hi == delivered, lo == delivered))
     return out
+
+
+#: Kinds of preference pairs: two recommendations, or a recommendation against "No Recommendation" (two
+#: abstentions are only paired when the judge scored them differently).
+PAIR_KINDS = ("rec_vs_rec", "rec_vs_silence", "silence_vs_silence")
+
+
+def pair_kinds(pairs: pa.Table) -> dict[str, int]:
+    """How many pairs of :data:`schema.PAIRS` rows are of each of :data:`PAIR_KINDS`."""
+    counts = dict.fromkeys(PAIR_KINDS, 0)
+    for chosen, rejected in zip(pairs[S.CHOSEN].to_pylist(), pairs[S.REJECTED].to_pylist()):
+        silent = (chosen.strip() == S.NO_RECOMMENDATION) + (rejected.strip() == S.NO_RECOMMENDATION)
+        counts[PAIR_KINDS[silent]] += 1
+    return counts

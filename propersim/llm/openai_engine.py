@@ -62,6 +62,8 @@ class OpenAIEngine(Engine):
         if r.json_schema:
             body["response_format"] = {"type": "json_schema",
                                        "json_schema": {"name": "output", "schema": r.json_schema}}
+        if r.choices:  # vLLM's extension; other servers ignore it and the caller checks the output
+            body["structured_outputs"] = {"choice": list(r.choices)}
         if isinstance(r.prompt, str):
             return "/completions", {**body, "prompt": r.prompt}
         return "/chat/completions", {**body, "messages": r.prompt}

@@ -18,6 +18,15 @@ CPU_KVCACHE_GIB = "1"
 SMALL_MACHINE_CORES = 4
 
 
+def _structured(r: GenerationRequest, params_cls):
+    """vLLM's guided-decoding parameters of a request: a JSON schema, or a choice of strings."""
+    if r.json_schema:
+        return params_cls(json=r.json_schema, disable_any_whitespace=True)
+    if r.choices:
+        return params_cls(choice=list(r.choices))
+    return None
+
+
 class VLLMEngine(Engine):
     """A vLLM ``LLM`` serving batched generation requests.
 
@@ -72,8 +81,7 @@ class VLLMEngine(Engine):
         fits = [n < self._max_model_len for n in lengths]
         params = [SamplingParams(
             max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, stop=list(r.stop) or None,
-            structured_outputs=(StructuredOutputsParams(json=r.json_schema, disable_any_whitespace=True)
-                                if r.json_schema else None),
+            structured_outputs=_structured(r, StructuredOutputsParams),
         ) for r in requests]
         loras = [self._lora(r.adapter) for r, ok in zip(requests, fits) if ok]
         start = time.perf_counter()

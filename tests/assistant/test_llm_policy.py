@@ -1,6 +1,7 @@
 import pytest
 
-from propersim.assistant.llm_policy import FormatError, LLMPolicy, parse_recommendation
+from propersim.assistant.catalogue import ITEMS
+from propersim.assistant.llm_policy import CATALOGUE_OPTIONS, FormatError, LLMPolicy, parse_recommendation
 from propersim.assistant.policies import Observation
 from propersim.config import AssistantConfig
 from propersim.llm.engine import Generation
@@ -114,6 +115,24 @@ def test_base_models_get_a_few_shot_completion(persona):
     assert r.prompt.endswith(f"Person: {persona.name}\nTime: Thursday 12:00\n"
                              f"{persona.name} is: sketching ideas in a notebook (study)\nAssistant:")
     assert c.text == JAZZ
+
+
+@pytest.mark.parametrize("chat", [True, False])
+def test_catalogue_mode_offers_the_catalogue_and_accepts_only_its_options(persona, chat):
+    lead = "" if chat else " "
+    engine = ScriptedEngine([lead + ITEMS[3], lead + "No Recommendation", JAZZ], chat=chat)
+    p = LLMPolicy(AssistantConfig(n_candidates=3, output="catalogue"), 0, engine, Clock())
+    (a, b, c), = p.decide_batch([obs(persona)])
+    r = engine.calls[0][0]
+    assert r.choices == tuple(lead + o for o in CATALOGUE_OPTIONS) and len(r.choices) == len(ITEMS) + 1
+    assert (a.text, a.format_error) == (ITEMS[3], None)
+    assert a.completion == (ITEMS[3] if chat else f" {ITEMS[3]}\n"), "trained as the model writes it"
+    assert (b.text, b.format_error) == (None, None)
+    assert c.text is None and "not one of the catalogue's options" in c.format_error, \
+        "free text from a backend that could not enforce the choice is refused"
+    free = ScriptedEngine([JAZZ], chat=chat)
+    policy(free, n=1).decide_batch([obs(persona)])
+    assert free.calls[0][0].choices == (), "free mode constrains nothing"
 
 
 def feed(p, persona_id):

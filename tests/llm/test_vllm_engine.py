@@ -46,6 +46,13 @@ def test_json_schema_is_enforced_even_on_a_random_model(tiny_engine):
     assert all(set(p) == {"score", "reason"} and p["score"] in (0, 1) for p in parsed)
 
 
+def test_a_choice_is_enforced_even_on_a_random_model(tiny_engine):
+    options = (" How about a mellow jazz playlist?", " Perhaps a brief pause.", " No Recommendation")
+    out = tiny_engine.generate([GenerationRequest("Assistant:", max_tokens=32, temperature=1.0, choices=options)
+                                for _ in range(8)])
+    assert all(o.text in options for o in out), [o.text for o in out]
+
+
 def test_prompt_longer_than_the_context_is_a_recorded_error(tiny_engine):
     long = GenerationRequest("cooking dinner " * 2000, max_tokens=4)
     ok = GenerationRequest("The user is", max_tokens=4)
