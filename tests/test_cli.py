@@ -45,7 +45,7 @@ def test_run_writes_config_shards_manifest_summary_report(quick_run):
     assert (out / "config.yaml").is_file() and "days: 2" in (out / "config.yaml").read_text()
     assert sorted(p.name for p in (out / "interactions").iterdir()) == ["day=1", "day=2"]
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary["arms"]) == {"never", "always", "random", "scheduled"}
+    assert set(summary["arms"]) == {"never", "always", "random", "scheduled", "oracle_best"}
     assert [d["day"] for d in summary["arms"]["never"]["daily"]] == [1, 2]
     assert (out / "report" / "index.html").is_file() and list((out / "report").glob("*.png"))
     assert "report:" in r.stdout

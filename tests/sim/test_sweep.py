@@ -22,7 +22,7 @@ def test_sweep_runs_each_point_and_compares(tmp_path):
     assert list(summaries) == ["user.noise=0", "user.noise=0.3"]
     assert all((out / name / "summary.json").is_file() for name in summaries)
     rows = list(csv.DictReader((out / "comparison.csv").open()))
-    assert len(rows) == 2 * 4 * 2, "settings x arms x days"
+    assert len(rows) == 2 * 5 * 2, "settings x arms x days"
     noisy = {r["arm"]: float(r["mean_score"]) for r in rows if r["setting"] == "user.noise=0.3" and r["day"] == "1"}
     clean = {r["arm"]: float(r["mean_score"]) for r in rows if r["setting"] == "user.noise=0" and r["day"] == "1"}
     assert noisy["never"] < clean["never"], "feedback noise lowers the abstaining arm's score"
