@@ -105,11 +105,10 @@ class OracleBestPolicy(Policy):
             state.last_topic_tick[topic] = tick
 
     def _usable(self, persona: Persona) -> dict[str, str]:
-        """Liked topics, neither disliked nor sensitive, that have a fitting text: topic -> text."""
+        """Liked topics that have a fitting text (so neither disliked nor sensitive): topic -> text."""
         if persona.persona_id not in self._texts:
             prefs = persona.preferences
-            avoid = set(prefs.disliked) | set(prefs.sensitive_topics)
-            texts = {t.topic: topic_text(prefs, t.topic) for t in prefs.liked if t.topic not in avoid}
+            texts = {t.topic: topic_text(prefs, t.topic) for t in prefs.liked}
             self._texts[persona.persona_id] = {t: text for t, text in texts.items() if text is not None}
         return self._texts[persona.persona_id]
 

@@ -23,15 +23,24 @@ class PairedJudge(Judge):
         return ref
 
 
+def _same_length(a: Sequence, b: Sequence, what: str) -> int:
+    """The common length of ``a`` and ``b``.
+
+    Raises:
+        ValueError: they differ in length.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"{what} differ in length: {len(a)} vs {len(b)}")
+    return len(a)
+
+
 def cohens_kappa(a: Sequence[int], b: Sequence[int]) -> float | None:
     """Cohen's kappa of two binary label sequences; None when undefined (no items, or chance agreement is 1).
 
     Raises:
         ValueError: the sequences differ in length.
     """
-    if len(a) != len(b):
-        raise ValueError(f"label sequences differ in length: {len(a)} vs {len(b)}")
-    n = len(a)
+    n = _same_length(a, b, "label sequences")
     if n == 0:
         return None
     observed = sum(x == y for x, y in zip(a, b)) / n
@@ -72,9 +81,7 @@ def pearson(a: Sequence[float], b: Sequence[float]) -> float | None:
     Raises:
         ValueError: the sequences differ in length.
     """
-    if len(a) != len(b):
-        raise ValueError(f"sequences differ in length: {len(a)} vs {len(b)}")
-    n = len(a)
+    n = _same_length(a, b, "sequences")
     if n < 2:
         return None
     ma, mb = sum(a) / n, sum(b) / n
@@ -94,12 +101,10 @@ def total_agreement(reference: Sequence[int], other: Sequence[int]) -> dict:
     Raises:
         ValueError: the sequences differ in length, or a total is outside 0-4.
     """
-    if len(reference) != len(other):
-        raise ValueError(f"total sequences differ in length: {len(reference)} vs {len(other)}")
+    n = _same_length(reference, other, "total sequences")
     bad = sorted({t for t in (*reference, *other) if t not in TOTALS})
     if bad:
         raise ValueError(f"totals {bad} are outside 0-4")
-    n = len(reference)
     confusion = [[0] * len(TOTALS) for _ in TOTALS]
     for r, o in zip(reference, other):
         confusion[r][o] += 1

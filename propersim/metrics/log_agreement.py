@@ -23,10 +23,6 @@ REFERENCE_NOTE = ("the log has totals only and joins its four reasons with singl
 _CRITERIA = ("preference", "frequency", "frequency_over", "frequency_under", "timing", "communication_safety")
 
 
-def _rate(values: list[int]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
 def _mean(values: list[int]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -48,7 +44,7 @@ def log_agreement(replayed: list[Replayed]) -> dict:
             values = [r.verdict.frequency for r in both]
         else:
             values = [r.verdict.scores[CHECKS.index(name)] for r in both]
-        judge_rates[name] = _rate(values)
+        judge_rates[name] = _mean(values)
     n = len(both)
     failsafe = dict.fromkeys(REASON_ORDER, 0)
     unplaced = 0
@@ -57,7 +53,9 @@ def log_agreement(replayed: list[Replayed]) -> dict:
         for criterion in known:
             failsafe[criterion] += 1
         unplaced += rest
-    days = sorted({r.decision.day for r in both})
+    by_day: dict[int, list[Replayed]] = {}
+    for r in sorted(both, key=lambda r: r.decision.day):
+        by_day.setdefault(r.decision.day, []).append(r)
     return {
         "n_decisions": len(replayed),
         "n_reference_failed": sum(r.decision.reference_total is None for r in replayed),
@@ -73,7 +71,7 @@ def log_agreement(replayed: list[Replayed]) -> dict:
         },
         "daily": [{"day": d, "n": len(rows), "reference_mean": _mean([r.decision.reference_total for r in rows]),
                    "judge_mean": _mean([r.verdict.total for r in rows])}
-                  for d in days for rows in [[r for r in both if r.decision.day == d]]],
+                  for d, rows in by_day.items()],
     }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -67,25 +68,15 @@ def decisions_by_day(table: pa.Table) -> dict[int, list[Decision]]:
     rows = sorted(delivered.select([schema.DAY, schema.TICK, schema.ACTION, schema.LOCATION,
                                     schema.RECOMMENDATION, schema.IS_RECOMMENDATION, schema.SCORE_TOTAL,
                                     schema.REASONS]).to_pylist(), key=lambda r: (r[schema.DAY], r[schema.TICK]))
-    starts = [0] * len(rows)
-    for k in range(1, len(rows)):
-        starts[k] = starts[k - 1] if _same_action(rows[k - 1], rows[k]) else k
-    ends = [len(rows)] * len(rows)
-    for k in range(len(rows) - 2, -1, -1):
-        ends[k] = ends[k + 1] if _same_action(rows[k], rows[k + 1]) else k + 1
     days: dict[int, list[Decision]] = {}
-    for row, start, end in zip(rows, starts, ends):
-        action = Action(rows[start][schema.TICK], rows[end - 1][schema.TICK] + 1, row[schema.ACTION],
-                        row[schema.LOCATION])
-        days.setdefault(row[schema.DAY], []).append(Decision(
-            row[schema.DAY], row[schema.TICK], action,
+    for (day, _), run in groupby(rows, key=lambda r: (r[schema.DAY], r[schema.ACTION])):
+        run = list(run)
+        first, last = run[0][schema.TICK], run[-1][schema.TICK]
+        days.setdefault(day, []).extend(Decision(
+            day, row[schema.TICK], Action(first, last + 1, row[schema.ACTION], row[schema.LOCATION]),
             row[schema.RECOMMENDATION] if row[schema.IS_RECOMMENDATION] else None,
-            row[schema.SCORE_TOTAL], _reason(row[schema.REASONS])))
+            row[schema.SCORE_TOTAL], _reason(row[schema.REASONS])) for row in run)
     return days
-
-
-def _same_action(a: dict, b: dict) -> bool:
-    return a[schema.DAY] == b[schema.DAY] and a[schema.ACTION] == b[schema.ACTION]
 
 
 def _positions(days: dict[int, list[Decision]]) -> Iterator[list[tuple[int, Decision]]]:

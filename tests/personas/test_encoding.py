@@ -11,6 +11,7 @@ import pytest
 from propersim.errors import InvalidInputError
 from propersim.personas.importer import import_propersim
 from propersim.personas.schema import dump_personas, load_personas, persona_from_dict
+from tests.personas.originals import original_record
 
 EXAMPLE = Path(__file__).parent / "example_persona.json"
 
@@ -66,16 +67,9 @@ def test_utf16_is_named(lines, tmp_path):
 
 
 def _original(persona_id: int) -> str:
-    return json.dumps({
-        "persona_id": persona_id, "name": "Zoë Lin", "age": 40,
-        "big_five_personality_traits": "High in Extraversion, High in Agreeableness, Low in Conscientiousness, "
-                                       "High in Openness to Experience, Low in Neuroticism",
-        "background": "Gardener with a love for roses.", "current_interests": "Zoë enjoys 1) Pruning roses.",
-        "lifestyle": "Zoë typically 1) Wakes up at 8am.", "daily_plan_req": "1) Water the garden.",
-        "long_term_goals": "A rose garden.", "living_area": "the Ville:Lin family's house",
-        "criteria": {"Personal_Preference": "Whatever suits the moment.", "Timing": "Whenever.",
-                     "Frequency": "Not too often.", "Communication_&_Safety": "Be nice."},
-    }, ensure_ascii=False)
+    return json.dumps(original_record(persona_id=persona_id, name="Zoë Lin",
+                                      current_interests="Zoë enjoys 1) Pruning roses.",
+                                      lifestyle="Zoë typically 1) Wakes up at 8am."), ensure_ascii=False)
 
 
 def test_import_propersim_reads_a_bom_and_names_bad_bytes(tmp_path):

@@ -12,6 +12,7 @@ from propersim.personas.importer import (
     COVERAGE_FIELDS, FALLBACK_FREQUENCY, import_propersim, parse_big_five, parse_chronotype, parse_occupation,
 )
 from propersim.personas.schema import LEVELS, Frequency, PersonaFileError
+from tests.personas.originals import original_record
 
 SRC = Path(__file__).resolve().parents[3] / "shared/reference/propersim/personas_32.jsonl"
 
@@ -133,21 +134,6 @@ def test_parse_chronotype_and_big_five():
     assert parse_big_five("High in Extraversion, Low in Agreeableness") is None
 
 
-def _original_record(**overrides) -> dict:
-    d = {
-        "persona_id": 1, "name": "John Lin", "age": 40,
-        "big_five_personality_traits": "High in Extraversion, High in Agreeableness, Low in Conscientiousness, "
-                                       "High in Openness to Experience, Low in Neuroticism",
-        "background": "Gardener with a love for roses.", "current_interests": "John Lin enjoys 1) Pruning roses.",
-        "lifestyle": "John Lin typically 1) Wakes up at 8am.", "daily_plan_req": "1) Water the garden.",
-        "long_term_goals": "A rose garden.", "living_area": "the Ville:Lin family's house",
-        "criteria": {"Personal_Preference": "Whatever suits the moment.", "Timing": "Whenever.",
-                     "Frequency": "Not too often.", "Communication_&_Safety": "Be nice."},
-    }
-    d.update(overrides)
-    return d
-
-
 def _write(tmp_path: Path, lines: list) -> Path:
     path = tmp_path / "orig.jsonl"
     path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines), encoding="utf-8")
@@ -155,7 +141,7 @@ def _write(tmp_path: Path, lines: list) -> Path:
 
 
 def test_fallbacks_are_used_and_not_counted(tmp_path):
-    personas, coverage = import_propersim(_write(tmp_path, [_original_record()]))
+    personas, coverage = import_propersim(_write(tmp_path, [original_record()]))
     p = personas[0]
     assert p.preferences.frequency == FALLBACK_FREQUENCY
     assert p.preferences.receptive_hours == ((7.5, 22.5),)  # the intermediate waking day
@@ -167,17 +153,17 @@ def test_fallbacks_are_used_and_not_counted(tmp_path):
 
 
 def test_missing_criteria_field_names_line_and_field(tmp_path):
-    bad = _original_record(persona_id=2)
+    bad = original_record(persona_id=2)
     del bad["criteria"]["Timing"]
     with pytest.raises(PersonaFileError, match=r"orig\.jsonl:2 \(persona_id 2\): missing field 'criteria\.Timing'"):
-        import_propersim(_write(tmp_path, [_original_record(), bad]))
+        import_propersim(_write(tmp_path, [original_record(), bad]))
 
 
 @pytest.mark.parametrize(("line", "pattern"), [
     ("{oops", r"orig\.jsonl:1: not valid JSON"),
     ("[1, 2]", r"orig\.jsonl:1: expected a JSON object, got list"),
-    (json.dumps(_original_record(age="forty")), r"orig\.jsonl:1 .*field 'age' must be int, got 'forty'"),
-    (json.dumps(_original_record(big_five_personality_traits="Very nice")),
+    (json.dumps(original_record(age="forty")), r"orig\.jsonl:1 .*field 'age' must be int, got 'forty'"),
+    (json.dumps(original_record(big_five_personality_traits="Very nice")),
      r"orig\.jsonl:1 .*field 'big_five_personality_traits' is 'Very nice'"),
 ])
 def test_bad_input_is_reported_with_its_line(tmp_path, line, pattern):
@@ -187,6 +173,6 @@ def test_bad_input_is_reported_with_its_line(tmp_path, line, pattern):
 
 def test_duplicate_id_and_missing_file(tmp_path):
     with pytest.raises(PersonaFileError, match=r"orig\.jsonl:2: persona_id 1 appears twice"):
-        import_propersim(_write(tmp_path, [_original_record(), _original_record()]))
+        import_propersim(_write(tmp_path, [original_record(), original_record()]))
     with pytest.raises(FileNotFoundError, match="ProPerSim persona file not found"):
         import_propersim(tmp_path / "absent.jsonl")
