@@ -1,4 +1,4 @@
-"""The ``propersim`` command line: run, sweep, judge-agreement, status, verify, report, import-log and personas."""
+"""The ``propersim`` command line: run, plan, sweep, judge-agreement, status, verify, report, import-log, personas."""
 
 from __future__ import annotations
 
@@ -38,6 +38,25 @@ def _cmd_run(args) -> int:
     print(f"run finished in {time.perf_counter() - start:.1f} s: {run_dir}")
     _print_summary(summary)
     print(f"report: {report_index(run_dir)}")
+    return 0
+
+
+def _cmd_plan(args) -> int:
+    from propersim.config import load_config
+    from propersim.sim.plan import format_plan, plan
+
+    cfg = load_config(args.config, args.overrides)
+    if (args.nodes is None) != (args.gpus_per_node is None) or (args.address is None) == (args.nodes is None):
+        raise UserError("plan needs the cluster: --nodes N --gpus-per-node G (a declared size) or --address ADDRESS "
+                        "(a running Ray cluster), not both")
+    if args.address:
+        from propersim.runtime.cluster import live_nodes
+
+        nodes, source = live_nodes(args.address), f"Ray cluster at {args.address}"
+    else:
+        nodes, source = [float(args.gpus_per_node)] * args.nodes, "declared"
+    report = plan(cfg, nodes, args.config, args.throughput)
+    print(json.dumps(report, indent=1) if args.json else format_plan(report, source))
     return 0
 
 
@@ -218,6 +237,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", help="run on Ray: local (start one here) | auto | ray://host:port "
                                      "(same as runtime.address=...)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("plan", help="check that a config fits a cluster and print its placement and LLM cost "
+                                    "(requests, tokens, GPU-hours) before running it")
+    p.add_argument("config", help="YAML config, e.g. jobs/paper.yaml")
+    p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. engines.judge.replicas=4")
+    p.add_argument("--address", help="a running Ray cluster to plan on: auto | host:port | ray://host:port")
+    p.add_argument("--nodes", type=int, help="a declared cluster: number of nodes (with --gpus-per-node)")
+    p.add_argument("--gpus-per-node", type=int, help="a declared cluster: GPUs of each node")
+    p.add_argument("--throughput", type=float, metavar="TOK_PER_S",
+                   help="tokens (prompt + generated) one engine replica processes per second: adds GPU-hours")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_plan)
 
     p = sub.add_parser("sweep", help="one run per grid point (e.g. training cadences) and a comparison")
     p.add_argument("config", help="base YAML config, e.g. jobs/ablations/cadence.yaml")

@@ -111,15 +111,38 @@ class AssistantConfig:
 class EngineConfig:
     backend: str = _f("vllm", "vllm (in-process) | openai (OpenAI-compatible HTTP endpoint).",
                       choices=("vllm", "openai"))
-    model: str = _f("gemma-3-270m", "Registry name or local path of the model.")
-    dtype: str = _f("auto", "Weights dtype.", choices=("auto", "float32", "bfloat16", "float16"))
+    model: str = _f("gemma-3-270m", "Registry name, local path or Hugging Face id (org/name, from the HF cache) of "
+                    "the model.")
+    dtype: str = _f("auto", "Weights dtype; auto: bfloat16 on CUDA, the model's own on CPU.",
+                    choices=("auto", "float32", "bfloat16", "float16"))
     max_model_len: int = _f(2048, "Context length.", min=128)
     replicas: int = _f(1, "Engine replicas.", min=1)
-    gpus_per_replica: float = _f(0.0, "GPUs per replica (fractional allowed; 0 on CPU).", min=0.0)
+    tensor_parallel_size: int = _f(1, "backend=vllm: GPUs one replica shards the model over (tensor parallelism, "
+                                   "within one node).", min=1)
+    gpus_per_replica: Optional[float] = _f(None, "GPUs Ray reserves per replica: tensor_parallel_size when > 1 "
+                                           "(any other value is an error), else 0 (CPU), 1 or a fraction of a GPU; "
+                                           "None: tensor_parallel_size if > 1, else 0.", min=0.0)
+    gpu_memory_utilization: Optional[float] = _f(None, "backend=vllm on CUDA: share of each GPU's memory vLLM "
+                                                 "takes; None: 0.9, times gpus_per_replica when that is a fraction.",
+                                                 min=0.05, max=1.0)
+    enforce_eager: Optional[bool] = _f(None, "backend=vllm: no CUDA graphs / compilation; None: true on CPU, false "
+                                       "on CUDA.")
+    enable_prefix_caching: Optional[bool] = _f(None, "backend=vllm: reuse the KV cache of shared prompt prefixes "
+                                               "(the judge's five prompts per candidate share one); None: true on "
+                                               "CUDA, vLLM's default on CPU.")
     base_url: Optional[str] = _f(None, "backend=openai: endpoint base URL.")
     api_key_env: Optional[str] = _f(None, "backend=openai: environment variable holding the API key.")
     enable_lora: bool = _f(False, "backend=vllm: serve LoRA adapters (set for engines of learning arms).")
     max_lora_rank: int = _f(16, "backend=vllm, enable_lora: largest adapter rank served.", min=1)
+    max_loras: Optional[int] = _f(None, "enable_lora: adapters one batch may use at once (GPU slots); None: the "
+                                  "personas of a batch (per_persona scope, else 1), twice that under "
+                                  "trainer.mode=async (two versions in flight).", min=1)
+    max_cpu_loras: Optional[int] = _f(None, "enable_lora: adapters kept loaded in host memory (>= max_loras); "
+                                      "None: every persona's adapter of the versions in flight.", min=1)
+
+    def __post_init__(self):
+        if self.gpus_per_replica is None:
+            self.gpus_per_replica = float(self.tensor_parallel_size if self.tensor_parallel_size > 1 else 0)
 
 
 @dataclass
@@ -145,7 +168,10 @@ class TrainerConfig:
     scope: str = _f("per_persona", "per_persona (one adapter per persona) | shared.",
                     choices=("per_persona", "shared"))
     deepspeed: Optional[str] = _f(None, "DeepSpeed: zero2 (trainers/zero2_cpu.json) or a config file; None: off.")
-    gpus: float = _f(0.0, "GPUs of a training run on Ray (0 on CPU).", min=0.0)
+    gpus: Optional[float] = _f(None, "GPUs of each training task on Ray (they must be GPUs no engine replica holds); "
+                               "None: 1 when the cluster has GPUs (bf16), else 0 (CPU, fp32).", min=0.0)
+    schedule_timeout_s: float = _f(600.0, "On Ray: seconds a training task may wait for its GPUs before the run fails "
+                                   "naming what holds them.", min=1.0)
     push_timeout_s: float = _f(300.0, "Seconds a weight/adapter push to every replica may take.", min=1.0)
 
 
@@ -273,7 +299,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Ex
         value = getattr(e, "value", None)
         raise ConfigError(f"{key}={value!r}: {str(e).splitlines()[0]}") from None
     _check_values(cfg)
+    _check_engines(cfg)
     _check_learning(cfg)
+    _size_lora_slots(cfg, path)
     if cfg.sim.first_hour >= cfg.sim.last_hour:
         raise ConfigError(f"sim.first_hour={cfg.sim.first_hour} must be below sim.last_hour={cfg.sim.last_hour}")
     return cfg
@@ -287,6 +315,16 @@ def engine_users(cfg: ExperimentConfig) -> list[tuple[str, str | None]]:
     return users + ([("user.judge_engine", cfg.user.judge_engine)] if cfg.user.judge == "llm" else [])
 
 
+def _check_engines(cfg: ExperimentConfig) -> None:
+    """A replica holds exactly its tensor-parallel GPUs (or one GPU, a fraction of one, or none)."""
+    for name, e in cfg.engines.items():
+        tp, gpus = e.tensor_parallel_size, e.gpus_per_replica
+        if (tp > 1 and gpus != tp) or (tp == 1 and gpus > 1):
+            hint = f"gpus_per_replica={tp} or leave it out" if tp > 1 else f"tensor_parallel_size={gpus:g}"
+            raise ConfigError(f"engines.{name}.gpus_per_replica={gpus:g} does not match tensor_parallel_size={tp} "
+                              f"(a replica uses exactly its tensor-parallel GPUs); set {hint}")
+
+
 def _check_learning(cfg: ExperimentConfig) -> None:
     """Learning arms need an LLM policy, two candidates and a trainer; their engines serve LoRA adapters."""
     from propersim.sim.schedule import training_positions
@@ -295,6 +333,9 @@ def _check_learning(cfg: ExperimentConfig) -> None:
         training_positions(cfg.trainer.cadence, cfg.sim.days, 1)
     except ValueError as e:
         raise ConfigError(str(e)) from None
+    if cfg.trainer.method != "none" and not cfg.learning_arms():
+        raise ConfigError(f"trainer.method={cfg.trainer.method} but no arm has learn: true (nothing would be "
+                          "trained); set learn: true on an LLM arm or trainer.method=none")
     for name, arm in cfg.arm_configs().items():
         if not arm.learn:
             continue
@@ -318,6 +359,38 @@ def _check_learning(cfg: ExperimentConfig) -> None:
         if arm.engine in cfg.engines and cfg.trainer.lora_r:
             cfg.engines[arm.engine].enable_lora = True
             cfg.engines[arm.engine].max_lora_rank = max(cfg.engines[arm.engine].max_lora_rank, cfg.trainer.lora_r)
+
+
+def persona_count(cfg: ExperimentConfig, config_path: str | Path | None = None) -> int | None:
+    """How many personas the run has, without reading them (the file's lines when it is read); None when the
+    file is not found."""
+    pcfg = cfg.sim.personas
+    if pcfg.ids is not None:
+        return len(pcfg.ids)
+    if pcfg.generate is not None:
+        n = pcfg.generate
+    else:
+        path = resolve_path(pcfg.file, config_path)
+        if not path.is_file():
+            return None
+        with open(path, "rb") as f:
+            n = sum(1 for line in f if line.strip())
+    return min(n, pcfg.count) if pcfg.count else n
+
+
+def _size_lora_slots(cfg: ExperimentConfig, config_path) -> None:
+    """Default ``max_loras`` / ``max_cpu_loras`` of LoRA engines: the adapters of one batch (one per persona, at
+    most ``runtime.max_in_flight``: a replica's chunk on Ray) and of every persona, times the versions in flight."""
+    lora = [e for e in cfg.engines.values() if e.enable_lora and (e.max_loras is None or e.max_cpu_loras is None)]
+    if not lora:
+        return
+    versions = 2 if cfg.trainer.mode == "async" else 1
+    personas = persona_count(cfg, config_path) or cfg.runtime.max_in_flight
+    per_batch, every = (1, 1) if cfg.trainer.scope == "shared" else (min(personas, cfg.runtime.max_in_flight),
+                                                                      personas)
+    for e in lora:
+        e.max_loras = e.max_loras or per_batch * versions
+        e.max_cpu_loras = max(e.max_cpu_loras or every * versions, e.max_loras)
 
 
 def to_yaml(cfg: ExperimentConfig) -> str:

@@ -33,10 +33,55 @@ def test_job_files_load(path):
 
 def test_paper_settings():
     cfg = load_config("jobs/paper.yaml")
-    assert (cfg.sim.days, cfg.sim.tick_seconds, cfg.assistant.n_candidates) == (14, 150, 2)
+    assert (cfg.sim.days, cfg.sim.tick_seconds, len(cfg.sim.personas.file) > 0) == (14, 150, True)
+    assert sorted(cfg.arms) == ["ar", "ars", "no_memory", "pp"] and cfg.learning_arms() == ["pp"]
+    pp = cfg.arms["pp"]
+    assert (pp.policy, pp.memory_mode, pp.retrieval, pp.retrieval_top_k, pp.n_candidates) == ("llm", "ar", True, 5, 2)
+    assert [cfg.arms[a].memory_mode for a in ("no_memory", "ar", "ars")] == ["no_memory", "ar", "ars"]
+    assert cfg.user.judge == "llm" and "/" in cfg.engines["assistant"].model, "models by Hugging Face id"
     t = cfg.trainer
-    assert (t.method, t.cadence, t.replay_buffer, t.lora_r, t.lora_alpha, t.beta, t.lr, t.epochs) == \
-        ("dpo", "day", 200, 16, 32, 0.1, 5e-5, 2)
+    assert (t.method, t.cadence, t.replay_buffer, t.lora_r, t.lora_alpha, t.beta, t.lr, t.epochs, t.scope) == \
+        ("dpo", "day", 200, 16, 32, 0.1, 5e-5, 2, "per_persona")
+    gpus = sum(e.replicas * e.gpus_per_replica for e in cfg.engines.values())
+    assert gpus + t.gpus <= 8, "replicas and a training task fit one 8-GPU node"
+    assert cfg.engines["assistant"].max_loras == 32, "one LoRA slot per persona of a batch"
+
+
+def test_models_are_overridable_on_the_command_line():
+    cfg = load_config("jobs/paper.yaml", ["engines.assistant.model=/models/x", "engines.judge.replicas=1"])
+    assert cfg.engines["assistant"].model == "/models/x" and cfg.engines["judge"].replicas == 1
+
+
+def test_trainer_method_without_a_learning_arm_is_an_error():
+    with pytest.raises(ConfigError, match=r"^trainer.method=dpo but no arm has learn: true.*trainer.method=none$"):
+        load_config("jobs/baselines.yaml", ["trainer.method=dpo"])
+
+
+@pytest.mark.parametrize("overrides, gpus", [
+    ([], 0.0), (["engines.m.tensor_parallel_size=2"], 2.0), (["engines.m.gpus_per_replica=0.5"], 0.5),
+    (["engines.m.tensor_parallel_size=4", "engines.m.gpus_per_replica=4"], 4.0)])
+def test_gpus_per_replica_follows_tensor_parallel_size(overrides, gpus):
+    assert load_config(None, ["engines.m.model=x"] + overrides).engines["m"].gpus_per_replica == gpus
+
+
+@pytest.mark.parametrize("overrides, needle", [
+    (["engines.m.tensor_parallel_size=2", "engines.m.gpus_per_replica=4"],
+     "engines.m.gpus_per_replica=4 does not match tensor_parallel_size=2 .*set gpus_per_replica=2 or leave it out"),
+    (["engines.m.gpus_per_replica=4"], "does not match tensor_parallel_size=1 .*set tensor_parallel_size=4")])
+def test_gpus_per_replica_that_tensor_parallelism_does_not_use_is_refused(overrides, needle):
+    with pytest.raises(ConfigError, match=needle):
+        load_config(None, ["engines.m.model=x"] + overrides)
+
+
+@pytest.mark.parametrize("overrides, slots", [
+    ([], (4, 4)), (["trainer.mode=async"], (8, 8)), (["trainer.scope=shared"], (1, 1)),
+    (["runtime.max_in_flight=2"], (2, 4)), (["engines.m.max_loras=3"], (3, 4)),
+    (["engines.m.max_loras=6"], (6, 6))])
+def test_lora_slots_default_to_the_personas_of_a_batch_and_the_versions_in_flight(overrides, slots):
+    base = ["engines.m.model=x", "arms.pp.policy=llm", "arms.pp.engine=m", "arms.pp.learn=true",
+            "trainer.method=dpo", "sim.personas.count=4"]
+    e = load_config("jobs/baselines.yaml", base + overrides).engines["m"]
+    assert (e.max_loras, e.max_cpu_loras) == slots
 
 
 def test_overrides_apply_with_types():

@@ -34,6 +34,7 @@ class CountingEngine(Engine):
     def __init__(self, tokenizer, model: str):
         self.tokenizer, self.model = tokenizer, model
         self.requests = 0
+        self.by_role = {"assistant": [0, 0, 0], "judge": [0, 0, 0]}  # requests, prompt and generated tokens
         self._turn = 0
 
     @property
@@ -45,7 +46,8 @@ class CountingEngine(Engine):
         for r in requests:
             text = r.prompt if isinstance(r.prompt, str) else self.tokenizer.apply_chat_template(
                 r.prompt, tokenize=False, add_generation_prompt=True)
-            if r.json_schema is not None or r.stop == ("}",):  # a judge prompt (chat or base model)
+            judge = r.json_schema is not None or r.stop == ("}",)  # a judge prompt (chat or base model)
+            if judge:
                 answer = json.dumps({"score": 1, "reason": VERDICT_REASON})
                 answer = answer if self.has_chat_template else answer.split('"score": ', 1)[1].rstrip("}")
             else:
@@ -53,6 +55,9 @@ class CountingEngine(Engine):
                 answer = SUGGESTION if self._turn % 2 else ABSTAIN
             out.append(Generation(answer, len(self.tokenizer(text)["input_ids"]),
                                   len(self.tokenizer(answer, add_special_tokens=False)["input_ids"])))
+            counts = self.by_role["judge" if judge else "assistant"]
+            counts[0], counts[1], counts[2] = counts[0] + 1, counts[1] + out[-1].prompt_tokens, \
+                counts[2] + out[-1].completion_tokens
         self.requests += len(requests)
         return out
 
@@ -76,13 +81,12 @@ def main(argv=None) -> dict:
 
     engine = CountingEngine(AutoTokenizer.from_pretrained(resolve_model(args.model)), args.model)
     cfg = load_config("jobs/paper.yaml", [
-        "sim.days=1", f"sim.personas.count={args.personas}", "user.judge=llm", "user.judge_engine=m",
-        f"engines.m.model={args.model}", "assistant.policy=llm", "assistant.engine=m",
-        "assistant.retrieval=true", "assistant.memory_mode=ar", "trainer.method=none"])
-    cfg = replace(cfg, arms={})  # the ProPerAssistant (the `assistant` group) alone, not the baselines
+        "sim.days=1", f"sim.personas.count={args.personas}", f"engines.assistant.model={args.model}",
+        f"engines.judge.model={args.model}", "arms.pp.learn=false", "trainer.method=none"])
+    cfg = replace(cfg, arms={"pp": cfg.arms["pp"]})  # the ProPerAssistant alone, not the baselines
     with tempfile.TemporaryDirectory() as tmp:
         run(cfg, Path(tmp) / "run", "jobs/paper.yaml", progress=False,
-            simulator=partial(LocalSimulator, engines={"m": engine}))
+            simulator=partial(LocalSimulator, engines={"assistant": engine, "judge": engine}))
         rows = read_interactions(Path(tmp) / "run")
     persona_days = args.personas * cfg.sim.days
     prompt = sum(rows["prompt_tokens"].to_pylist()) / persona_days
@@ -91,11 +95,16 @@ def main(argv=None) -> dict:
               "decisions_per_persona_day": rows.num_rows / persona_days,
               "requests_per_persona_day": engine.requests / persona_days,
               "prompt_tokens_per_persona_day": prompt, "completion_tokens_per_persona_day": completion,
-              "tokens_per_persona_day": prompt + completion}
+              "tokens_per_persona_day": prompt + completion,
+              # what propersim.sim.cost.TOKENS_PER_REQUEST holds: (prompt, generated) tokens per request by role
+              "tokens_per_request": {role: (p / max(n, 1), g / max(n, 1))
+                                     for role, (n, p, g) in engine.by_role.items()}}
     print(f"paper configuration, {args.model} tokenizer, {persona_days} persona-days:")
     print(f"  {result['decisions_per_persona_day']:.0f} rated candidates and {result['requests_per_persona_day']:.0f} "
           f"LLM requests per persona-day")
     print(f"  {prompt:,.0f} prompt + {completion:,.0f} generated = {prompt + completion:,.0f} tokens per persona-day")
+    for role, (p, g) in result["tokens_per_request"].items():
+        print(f"  {role}: {p:,.0f} prompt + {g:,.1f} generated tokens per request")
     if args.tokens_per_s:
         hours = completion * 32 * 14 / args.tokens_per_s / 3600
         result["engine_hours_32x14"] = hours

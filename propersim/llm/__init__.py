@@ -20,13 +20,10 @@ def make_engine(cfg, seed: int = 0) -> Engine:
             raise ConfigError("engines: backend=openai needs base_url (e.g. http://127.0.0.1:8000/v1)")
         return OpenAIEngine(cfg.base_url, cfg.model, cfg.api_key_env)
     from propersim.llm.models import resolve_model
+    from propersim.llm.vllm_args import cuda_available, vllm_kwargs
     from propersim.llm.vllm_engine import VLLMEngine
 
-    # a replica on a fraction of a GPU takes only that share of its memory
-    extra = {"gpu_memory_utilization": 0.9 * cfg.gpus_per_replica} if 0 < cfg.gpus_per_replica < 1 else {}
-    if cfg.enable_lora:
-        extra |= {"enable_lora": True, "max_lora_rank": cfg.max_lora_rank}
-    return VLLMEngine(resolve_model(cfg.model), cfg.model, cfg.dtype, cfg.max_model_len, seed, **extra)
+    return VLLMEngine(resolve_model(cfg.model), cfg.model, seed=seed, **vllm_kwargs(cfg, cuda_available()))
 
 
 __all__ = ["Engine", "Generation", "GenerationRequest", "make_engine"]

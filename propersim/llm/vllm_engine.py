@@ -36,7 +36,8 @@ class VLLMEngine(Engine):
         dtype: weights dtype ("auto", "float32", "bfloat16", "float16").
         max_model_len: context length.
         seed: engine seed (sampling reproducibility).
-        extra: further keyword arguments for ``vllm.LLM`` (e.g. ``enable_lora``).
+        extra: further keyword arguments for ``vllm.LLM`` (see :func:`propersim.llm.vllm_args.vllm_kwargs`;
+            ``enforce_eager`` defaults to True).
     """
 
     def __init__(self, model_path: str, model: str, dtype: str = "auto", max_model_len: int = 2048,
@@ -48,7 +49,7 @@ class VLLMEngine(Engine):
 
         self.model = model
         self._llm = LLM(model=str(model_path), dtype=dtype, max_model_len=max_model_len, seed=seed,
-                        enforce_eager=True, **extra)
+                        **{"enforce_eager": True, **extra})
         self._tokenizer = self._llm.get_tokenizer()
         self._max_model_len = max_model_len
         self._adapter_ids: dict[str, int] = {}  # adapter directory -> vLLM LoRA id

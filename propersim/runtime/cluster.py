@@ -6,9 +6,11 @@ import socket
 from urllib.parse import urlparse
 
 import ray
+from ray.exceptions import GetTimeoutError
 
-from propersim.config import ConfigError, ExperimentConfig, RuntimeConfig
+from propersim.config import ExperimentConfig, RuntimeConfig
 from propersim.errors import ClusterUnreachableError
+from propersim.placement import Placement, gpu_holders, place
 
 
 def connect(rt: RuntimeConfig) -> bool:
@@ -52,16 +54,53 @@ def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
                                       f"{parsed.port} ({e.strerror or e})") from None
 
 
-def check_gpus(cfg: ExperimentConfig, engine_names: set[str]) -> None:
-    """Refuse a config whose engine replicas need more GPUs than the cluster has.
+def cluster_nodes() -> list[float]:
+    """GPUs of every live node of the connected Ray cluster."""
+    return [node["Resources"].get("GPU", 0.0) for node in ray.nodes() if node.get("Alive")]
+
+
+def live_nodes(address: str) -> list[float]:
+    """GPUs per node of the Ray cluster at ``address`` (joined for the call and left again).
 
     Raises:
-        ConfigError: names each engine's request and the cluster's GPU count.
+        ClusterUnreachableError: the address cannot be reached or holds no Ray cluster.
     """
-    asks = {n: cfg.engines[n].replicas * cfg.engines[n].gpus_per_replica for n in sorted(engine_names)}
-    have = ray.cluster_resources().get("GPU", 0.0)
-    if sum(asks.values()) > have:
-        detail = ", ".join(f"engines.{n}: {cfg.engines[n].replicas} x {cfg.engines[n].gpus_per_replica} GPU"
-                           for n in asks if asks[n])
-        raise ConfigError(f"the config asks for {sum(asks.values()):g} GPUs ({detail}) but the Ray cluster has "
-                         f"{have:g}")
+    joined = connect(RuntimeConfig(address=address))
+    try:
+        return cluster_nodes()
+    finally:
+        if joined:
+            ray.shutdown()
+
+
+def check_placement(cfg: ExperimentConfig, engine_names: set[str], personas: int) -> Placement:
+    """The run's placement on the connected cluster, before anything starts.
+
+    Raises:
+        ConfigError: the layout cannot be placed (see :func:`propersim.placement.place`).
+    """
+    return place(cfg, cluster_nodes(), engine_names, personas)
+
+
+def _probe() -> None:
+    """A task that only has to be scheduled."""
+
+
+def wait_for_gpus(cfg: ExperimentConfig, gpus: float, engine_names: set[str]) -> None:
+    """Return once a task of ``gpus`` GPUs can be scheduled, within ``trainer.schedule_timeout_s``.
+
+    Raises:
+        TimeoutError: no such task was scheduled in time; names the GPUs the run's replicas hold and the rest.
+    """
+    timeout = cfg.trainer.schedule_timeout_s
+    probe = ray.remote(_probe).options(num_gpus=gpus, num_cpus=0).remote()
+    try:
+        ray.get(probe, timeout=timeout)
+    except GetTimeoutError:
+        ray.cancel(probe, force=True)
+        have, free = ray.cluster_resources().get("GPU", 0.0), ray.available_resources().get("GPU", 0.0)
+        ours = sum(cfg.engines[n].replicas * cfg.engines[n].gpus_per_replica for n in engine_names)
+        raise TimeoutError(f"a training task of trainer.gpus={gpus:g} was not scheduled within "
+                           f"trainer.schedule_timeout_s={timeout:g} s: of the cluster's {have:g} GPUs, this run's "
+                           f"replicas hold {ours:g} ({gpu_holders(cfg, engine_names)}), other actors or jobs "
+                           f"{max(have - ours - free, 0):g}, {free:g} free") from None

@@ -13,6 +13,7 @@ import time
 import pyarrow.parquet as pq
 import ray
 from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
+from ray.util.placement_group import remove_placement_group
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from propersim.config import ExperimentConfig
@@ -20,7 +21,8 @@ from propersim.data.rundir import INTERACTIONS_DIR, MEMORY_DIR, PAIRS_DIR, SHARE
 from propersim.data.store import ShardWriter
 from propersim.errors import InvalidInputError
 from propersim.personas.schema import Persona
-from propersim.runtime.cluster import check_gpus, connect
+from propersim.placement import trainer_gpus
+from propersim.runtime.cluster import check_placement, connect, wait_for_gpus
 from propersim.runtime.replicas import ReplicaRouter, start_replicas
 from propersim.runtime.shard import PersonaShard
 from propersim.sim.simulator import Simulator
@@ -57,7 +59,7 @@ class RaySimulator(Simulator):
         self._owns_ray = connect(cfg.runtime)
         try:
             engines = used_engines(cfg)
-            check_gpus(cfg, engines)
+            check_placement(cfg, engines, len(personas))
             self.replicas = start_replicas(cfg, engines)
             # the driver's own routers: a push loads an artifact on each replica of its engine once
             self.routers = {name: ReplicaRouter(r["handles"], r["model"], r["chat"],
@@ -156,8 +158,14 @@ class RaySimulator(Simulator):
 
     def train(self, fn, jobs) -> list:
         """Each job as a Ray task with ``trainer.gpus`` GPUs (one CPU each without), all submitted at once: Ray
-        spreads a point's per-persona trainings over the cluster."""
-        gpus = self.cfg.trainer.gpus
+        spreads a point's per-persona trainings over the cluster, on the GPUs no replica holds.
+
+        Raises:
+            TimeoutError: no task could get its GPUs within ``trainer.schedule_timeout_s``.
+        """
+        gpus = trainer_gpus(self.cfg, ray.cluster_resources().get("GPU", 0.0))
+        if gpus:
+            wait_for_gpus(self.cfg, gpus, set(getattr(self, "replicas", {})))
         task = ray.remote(fn).options(num_gpus=gpus, num_cpus=0 if gpus else 1)
         return ray.get([task.remote(job) for job in jobs])
 
@@ -209,6 +217,9 @@ class RaySimulator(Simulator):
             log.warning("closing engine replicas: %s", e)
         for actor in handles + self.shards:
             ray.kill(actor, no_restart=True)
+        for r in self.replicas.values():  # the replicas' GPUs go back to the cluster
+            if r["group"] is not None:
+                remove_placement_group(r["group"])
         self.shards, self.replicas, self.routers = [], {}, {}
         if self._owns_ray:
             ray.shutdown()

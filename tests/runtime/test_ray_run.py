@@ -101,10 +101,12 @@ def test_driver_killed_then_resumed(local_run, tmp_path):
 
 
 def test_more_gpus_than_the_cluster_has_is_a_clear_error(ray_local, tmp_path):
+    have = int(ray_local.cluster_resources().get("GPU", 0))  # logical GPUs here, real ones on a GPU machine
     cfg = load_config(CONFIG, BASE + ["runtime.address=local", "engines.big.model=tiny-random",
-                                      "engines.big.replicas=2", "engines.big.gpus_per_replica=1",
+                                      f"engines.big.replicas={have + 1}", "engines.big.gpus_per_replica=1",
                                       "arms.llm.policy=llm", "arms.llm.engine=big"])
-    with pytest.raises(ValueError, match=r"asks for 2 GPUs \(engines.big: 2 x 1.0 GPU\) but the Ray cluster has 0"):
+    with pytest.raises(ValueError, match=rf"asks for {have + 1} GPUs \(engines.big: {have + 1} x 1 GPU\) but the "
+                                         rf"cluster has {have} \(1 node\)"):
         run(cfg, tmp_path, CONFIG, progress=False, simulator=RaySimulator)
 
 
@@ -151,7 +153,8 @@ def test_a_points_trainings_run_as_ray_tasks(ray_local, tmp_path):
 
     sim = object.__new__(RaySimulator)  # only the training path: real DPO on the tiny model in Ray tasks
     sim.cfg = load_config(None, ["trainer.method=dpo", "trainer.lora_r=4", "trainer.lora_alpha=8",
-                                 "trainer.epochs=1"])
+                                 "trainer.epochs=1", "engines.m.model=tiny-random", "arms.pp.policy=llm",
+                                 "arms.pp.engine=m", "arms.pp.learn=true"])
     model = str(resolve_model("tiny-random"))
     results = sim.train(train_job, [TrainJob(model, pairs(), str(tmp_path / key), None, sim.cfg.trainer)
                                     for key in ("1", "2")])
