@@ -32,7 +32,7 @@ from propersim.config import AssistantConfig
 from propersim.data import schema as S
 from propersim.data.rundir import SHARED
 from propersim.data.schema import NO_RECOMMENDATION
-from propersim.llm.engine import WEIGHTS, Engine, Generation, GenerationRequest
+from propersim.llm.engine import WEIGHTS, Engine, Generation, GenerationRequest, request_seed
 from propersim.llm.prompts import load_template
 from propersim.llm.structured import OutputError, engine_text
 from propersim.world.clock import Clock
@@ -123,7 +123,8 @@ class LLMPolicy(Policy):
         """
         Args:
             cfg: the arm's settings (``n_candidates`` is used).
-            seed: kept for the interface; sampling happens in the engine.
+            seed: run seed; with (persona, day, tick, candidate) it seeds each candidate's sampling, so a
+                candidate does not depend on the batch it is generated in.
             engine: the model that plays the assistant.
             clock: tick length and calendar.
             memory_mode: ``no_memory`` | ``ar`` | ``ars`` (see the module docstring).
@@ -165,7 +166,8 @@ class LLMPolicy(Policy):
             found = self.retrieval.search([o.persona.persona_id for o in observations],
                                           [o.action.description for o in observations], self.cfg.retrieval_top_k)
             self._recalled = {o.persona.persona_id: r for o, r in zip(observations, found)}
-        requests = [self.request(obs) for obs in observations for _ in range(n)]
+        requests = [self.request(obs, request_seed(self.seed, obs.persona.persona_id, obs.day, obs.tick, i))
+                    for obs in observations for i in range(n)]
         gens = self.engine.generate(requests)
         if len(gens) != len(requests):
             raise RuntimeError(f"engine returned {len(gens)} generations for {len(requests)} requests")
@@ -243,8 +245,8 @@ class LLMPolicy(Policy):
                 self.persona_adapters[int(key)] = str(path)
         self.version = version
 
-    def request(self, obs: Observation) -> GenerationRequest:
-        """The generation request of one candidate for ``obs``."""
+    def request(self, obs: Observation, seed: int | None = None) -> GenerationRequest:
+        """The generation request of one candidate for ``obs``, sampled with ``seed``."""
         t = self._templates
         name = obs.persona.name
         adapter = self.persona_adapters.get(obs.persona.persona_id, self.adapter)
@@ -258,10 +260,10 @@ class LLMPolicy(Policy):
             messages = [{"role": "system", "content": t["chat_system"].substitute(name=name)},
                         {"role": "user", "content": t["chat_user"].substitute(fields)}]
             return GenerationRequest(messages, self.max_tokens, self.temperature, adapter=adapter,
-                                     weights=self.weights, choices=self._choices(chat=True))
+                                     weights=self.weights, choices=self._choices(chat=True), seed=seed)
         return GenerationRequest(t["base_fewshot"].substitute(fields), self.max_tokens, self.temperature,
                                  stop=("\n",), adapter=adapter, weights=self.weights,
-                                 choices=self._choices(chat=False))
+                                 choices=self._choices(chat=False), seed=seed)
 
     def _choices(self, chat: bool) -> tuple[str, ...]:
         """Catalogue mode: the options as the model writes them (a base model's answer follows ``Assistant:``

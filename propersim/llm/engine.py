@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,8 @@ class GenerationRequest:
         adapter: directory of a LoRA adapter to generate with (engines started with ``enable_lora``).
         weights: directory of full model weights the engine must serve this request with (loaded in place
             on the first request that names them; None: the weights it serves now).
+        seed: sampling seed of this request alone (see :func:`request_seed`), so that its output does not depend
+            on which other requests share its batch, or in what order; None: the engine's own generator.
     """
 
     prompt: str | Messages
@@ -41,6 +44,13 @@ class GenerationRequest:
     stop: tuple[str, ...] = ()
     adapter: str | None = None
     weights: str | None = None
+    seed: int | None = None
+
+
+def request_seed(*parts) -> int:
+    """A 31-bit sampling seed that depends only on ``parts`` (e.g. run seed, persona, day, tick, candidate)."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") >> 1
 
 
 @dataclass(frozen=True)

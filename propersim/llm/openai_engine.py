@@ -64,6 +64,8 @@ class OpenAIEngine(Engine):
                                        "json_schema": {"name": "output", "schema": r.json_schema}}
         if r.choices:  # vLLM's extension; other servers ignore it and the caller checks the output
             body["structured_outputs"] = {"choice": list(r.choices)}
+        if r.seed is not None:  # honoured by vLLM's server; best effort elsewhere
+            body["seed"] = r.seed
         if isinstance(r.prompt, str):
             return "/completions", {**body, "prompt": r.prompt}
         return "/chat/completions", {**body, "messages": r.prompt}

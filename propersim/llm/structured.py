@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from propersim.llm.engine import Engine, Generation, GenerationRequest
+from propersim.llm.engine import Engine, Generation, GenerationRequest, request_seed
 
 T = TypeVar("T")
 
@@ -74,12 +74,13 @@ class JsonForm:
     stop: tuple[str, ...]
     suffix: str = ""
 
-    def request(self, prompt: str, chat: bool, max_tokens: int, temperature: float) -> GenerationRequest:
+    def request(self, prompt: str, chat: bool, max_tokens: int, temperature: float,
+                seed: int | None = None) -> GenerationRequest:
         """The request that asks for the answer to ``prompt``, for a chat model or a base model."""
         if chat:
             return GenerationRequest([{"role": "user", "content": prompt}], max_tokens, temperature,
-                                     json_schema=self.schema)
-        return GenerationRequest(f"{prompt} {self.prefix}", max_tokens, temperature, stop=self.stop)
+                                     json_schema=self.schema, seed=seed)
+        return GenerationRequest(f"{prompt} {self.prefix}", max_tokens, temperature, stop=self.stop, seed=seed)
 
     def answer(self, output: str, chat: bool) -> str:
         """The whole answer object: a chat model's output, or a base model's completion closed again."""
@@ -103,13 +104,15 @@ class Answer(Generic[T]):
 class JsonAsker:
     """Asks one engine for JSON answers and re-asks only the ones that did not parse."""
 
-    def __init__(self, engine: Engine, retries: int, temperature: float, retry_temperature: float):
+    def __init__(self, engine: Engine, retries: int, temperature: float, retry_temperature: float, seed: int = 0):
         """
         Args:
             engine: the model to ask.
             retries: re-asks of a prompt whose answer was rejected (0: ask once).
             temperature: of the first attempt.
             retry_temperature: of every re-ask; keep it above 0, greedy decoding repeats a bad answer.
+            seed: with the prompt text and the attempt, the sampling seed of each request (an answer then
+                depends on nothing else: not on the batch, nor on what was asked before).
 
         Raises:
             ValueError: ``retries`` is negative.
@@ -120,6 +123,7 @@ class JsonAsker:
         self.retries = retries
         self.temperature = temperature
         self.retry_temperature = retry_temperature
+        self.seed = seed
 
     @property
     def attempts(self) -> int:
@@ -152,7 +156,9 @@ class JsonAsker:
             if not pending:
                 break
             temperature = self.temperature if attempt == 0 else self.retry_temperature
-            gens = self.engine.generate([form.request(prompts[k], chat, max_tokens, temperature) for k in pending])
+            gens = self.engine.generate([form.request(prompts[k], chat, max_tokens, temperature,
+                                                      request_seed(self.seed, prompts[k], attempt))
+                                         for k in pending])
             failed = []
             for k, gen in zip(pending, gens, strict=True):
                 tokens[k][0] += gen.prompt_tokens

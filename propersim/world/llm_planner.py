@@ -254,7 +254,7 @@ class LLMPlanner(Planner):
         Args:
             engine: the model that plans.
             clock: tick length and calendar of the simulation.
-            seed: seed of the procedural fallback.
+            seed: seed of the sampled plans (with each prompt) and of the procedural fallback.
             retries: how many times a prompt whose answer could not be used is asked again.
             temperature: sampling temperature of the first attempt (above 0 so days differ).
             retry_temperature: of the re-asks.
@@ -266,7 +266,7 @@ class LLMPlanner(Planner):
         super().__init__(clock, seed)
         self.engine = engine
         self.max_tokens = max_tokens
-        self.asker = JsonAsker(engine, retries, temperature, retry_temperature)
+        self.asker = JsonAsker(engine, retries, temperature, retry_temperature, seed)
         self.fallback = ProceduralPlanner(clock, seed)
         #: Persona-days that fell back to the procedural planner, in the order they happened.
         self.failures: list[PlanFailure] = []

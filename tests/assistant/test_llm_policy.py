@@ -86,12 +86,26 @@ def test_chat_candidates_come_from_one_batch(personas):
     assert r.temperature == 0.9 and r.stop == () and [m["role"] for m in r.prompt] == ["system", "user"]
     assert personas[0].name in r.prompt[0]["content"] and "No Recommendation" in r.prompt[0]["content"]
     assert "Thursday 12:00" in user_text(r) and "sketching ideas in a notebook (study)" in user_text(r)
-    assert engine.calls[0][0] == engine.calls[0][1], "candidates are sampled from the same state"
+    first, second = engine.calls[0][:2]
+    assert first.prompt == second.prompt and first.seed != second.seed, "two samples of the same state"
     (a, b), (c, d) = out
     assert (a.text, a.format_error, a.prompt_tokens, a.completion_tokens) == (JAZZ, None, 200, 12)
     assert b.text is None and b.format_error is None, "an abstention is not a format error"
     assert c.text is None and "JSON or code" in c.format_error
     assert d.text is None and d.format_error == "empty output"
+
+
+def test_sampling_seeds_depend_on_the_run_seed_and_the_tick_not_on_the_batch(personas):
+    def seeds(run_seed, observations):
+        engine = ScriptedEngine()
+        LLMPolicy(AssistantConfig(n_candidates=2), run_seed, engine, Clock()).decide_batch(observations)
+        return [r.seed for r in engine.calls[0]]
+
+    a, b = obs(personas[0]), obs(personas[1])
+    together = seeds(0, [a, b])
+    assert seeds(0, [b, a]) == together[2:] + together[:2] and seeds(0, [b]) == together[2:]
+    assert len(set(together)) == 4, "every candidate of every persona has its own seed"
+    assert seeds(1, [a]) != together[:2] and seeds(0, [obs(personas[0], day=2)]) != together[:2]
 
 
 def test_token_limit_and_engine_errors_are_format_errors(persona):

@@ -66,6 +66,13 @@ def test_gives_up_with_a_recorded_error(server):
     eng.close()
 
 
+def test_a_request_seed_is_sent_and_an_unseeded_request_sends_none(server):
+    eng = OpenAIEngine(server, "m", backoff_s=0.01, concurrency=1)
+    eng.generate([GenerationRequest("x", temperature=0.9, seed=42), GenerationRequest("y", temperature=0.9)])
+    assert [s["body"].get("seed") for s in Scripted.seen] == [42, None]
+    eng.close()
+
+
 def test_client_errors_are_not_retried(server):
     Scripted.script = [400]
     eng = OpenAIEngine(server, "m", backoff_s=0.01)

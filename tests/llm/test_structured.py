@@ -70,6 +70,19 @@ def test_only_failures_are_asked_again_at_the_retry_temperature():
     assert all(r.max_tokens == 20 for c in engine.calls for r in c)
 
 
+def test_each_attempt_of_a_prompt_has_a_seed_of_its_own_whatever_the_batch():
+    engine = ScriptedEngine({"a": ["oops", '{"n": 1}'], "b": ["no", '{"n": 2}']})
+    JsonAsker(engine, 1, 0.0, 0.7, seed=5).ask(["a", "b"], FORM, parse_n, 20)
+    (first_a, first_b), (retry_a, retry_b) = engine.calls
+    assert len({first_a.seed, first_b.seed, retry_a.seed, retry_b.seed}) == 4
+    alone = ScriptedEngine({"b": ["no", '{"n": 2}']})
+    JsonAsker(alone, 1, 0.0, 0.7, seed=5).ask(["b"], FORM, parse_n, 20)
+    assert [c[0].seed for c in alone.calls] == [first_b.seed, retry_b.seed]
+    other = ScriptedEngine({"b": ["no", '{"n": 2}']})
+    JsonAsker(other, 1, 0.0, 0.7, seed=6).ask(["b"], FORM, parse_n, 20)
+    assert other.calls[0][0].seed != first_b.seed
+
+
 def test_tokens_of_every_attempt_are_summed_per_prompt():
     engine = ScriptedEngine({"a": ['{"n": 1}'], "b": ["x", "y", '{"n": 2}']})
     a, b = JsonAsker(engine, 2, 0.0, 0.7).ask(["a", "b"], FORM, parse_n, 20)

@@ -33,6 +33,16 @@ def test_greedy_is_deterministic(tiny_engine):
     assert tiny_engine.generate([req])[0].text == tiny_engine.generate([req, req])[1].text
 
 
+def test_a_seeded_sample_does_not_depend_on_its_batch(tiny_engine):
+    prompts = ["The user is cooking", "The user is reading", "The user is cooking"]
+    reqs = [GenerationRequest(p, max_tokens=12, temperature=1.0, seed=100 + i) for i, p in enumerate(prompts)]
+    together = [g.text for g in tiny_engine.generate(reqs)]
+    reversed_ = [g.text for g in tiny_engine.generate(reqs[::-1])][::-1]
+    alone = [tiny_engine.generate([r])[0].text for r in reqs]
+    assert together == reversed_ == alone
+    assert together[0] != together[2], "the same prompt with another seed samples another text"
+
+
 def test_json_schema_is_enforced_even_on_a_random_model(tiny_engine):
     out = tiny_engine.generate([GenerationRequest("Rate it: ", max_tokens=64, temperature=1.0, json_schema=SCHEMA)
                                 for _ in range(6)])
