@@ -12,7 +12,11 @@ BROKEN_BESIDE_CPU_TORCH := torchvision torchaudio torchcodec
 MLFLOW := mlflow-skinny==3.17.2
 MLFLOW_NEEDS := sqlparse==0.6.1 databricks-sdk==0.162.0 gitpython==3.2.1 importlib_metadata==9.1.0
 
-.PHONY: install demo test bench bench-quick clean
+# GPU machines: a venv of its own with the gpu extra (vllm on CUDA), for the tests marked `gpu`.
+GPU_VENV := .venv-gpu
+GPU_STAMP := $(GPU_VENV)/.installed
+
+.PHONY: install demo test bench bench-quick clean install-gpu test-gpu
 
 install: $(STAMP)
 
@@ -31,6 +35,17 @@ demo: install
 test: install
 	$(ISOLATED) $(PY) -m pytest -q $(PYTEST_ARGS)
 
+install-gpu: $(GPU_STAMP)
+
+$(GPU_STAMP): pyproject.toml
+	test -x $(GPU_VENV)/bin/python || $(PYTHON) -m venv $(GPU_VENV)
+	$(GPU_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(GPU_VENV)/bin/python -m pip install --quiet -e '.[gpu,dev]'
+	touch $(GPU_STAMP)
+
+test-gpu: install-gpu
+	$(ISOLATED) $(GPU_VENV)/bin/python -m pytest -q -m gpu $(PYTEST_ARGS)
+
 bench: install
 	$(ISOLATED) $(PY) -m jobs.bench
 
@@ -38,4 +53,4 @@ bench-quick: install
 	$(ISOLATED) $(PY) -m jobs.bench --quick
 
 clean:
-	rm -rf $(VENV) runs build *.egg-info
+	rm -rf $(VENV) $(GPU_VENV) runs build *.egg-info

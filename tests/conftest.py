@@ -50,6 +50,18 @@ def tiny_engine():
     engine.close()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` are skipped where no CUDA device is visible (torch is imported only if there are any)."""
+    gpu = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        for item in gpu:
+            item.add_marker(pytest.mark.skip(reason="needs a CUDA device (make test-gpu on a GPU machine)"))
+
+
 def assert_same_metrics(a: dict, b: dict, rel: float = 1e-9) -> None:
     """Two summary dicts hold the same metrics (floats up to summation order)."""
     def flat(node, path=""):
