@@ -49,31 +49,38 @@ def _totals(load) -> dict:
     return {k: d[k] for k in ("requests", "prompt_tokens", "generated_tokens")}
 
 
+def _n(count: float, word: str) -> str:
+    return f"{count:g} {word}{'s' * (count != 1)}"
+
+
 def format_plan(report: dict, source: str) -> str:
     """The plan as lines of text; ``source`` says where the cluster's size came from."""
     nodes = report["nodes"]
     held = sum(e["replicas"] * e["gpus_per_replica"] for e in report["engines"].values())
-    lines = [f"cluster: {len(nodes)} nodes, {sum(nodes):g} GPUs ({source}); engine replicas hold {held:g}",
+    lines = [f"cluster: {_n(len(nodes), 'node')}, {_n(sum(nodes), 'GPU')} ({source}); engine replicas hold {held:g}",
              "placement:"]
     for name, e in report["engines"].items():
-        where = ", ".join(str(n) for n in e["nodes"]) if e["gpus_per_replica"] else "CPU"
-        lines.append(f"  engines.{name}: {e['model']}, {e['replicas']} replicas x {e['gpus_per_replica']:g} GPU "
-                     f"(tensor_parallel_size {e['tensor_parallel_size']}), on nodes {where}")
+        where = "on nodes " + ", ".join(str(n) for n in e["nodes"]) if e["gpus_per_replica"] else "on CPU"
+        lines.append(f"  engines.{name}: {e['model']}, {_n(e['replicas'], 'replica')} x {e['gpus_per_replica']:g} GPU "
+                     f"(tensor_parallel_size {e['tensor_parallel_size']}), {where}")
     t = report["trainer"]
     if not t["tasks_per_point"]:
         lines.append("  trainer: nothing is trained (no learning arm)")
     elif t["gpus_per_task"]:
         free = ", ".join(f"node {i}: {f:g}" for i, f in enumerate(report["free_gpus"]) if f)
-        lines.append(f"  trainer: {t['method']}, {t['tasks_per_point']} training tasks a point ({t['scope']}), "
+        lines.append(f"  trainer: {t['method']}, {_n(t['tasks_per_point'], 'training task')} a point ({t['scope']}), "
                      f"{t['gpus_per_task']:g} GPU each, {t['concurrent']} at once on the GPUs no replica holds "
                      f"({free})")
     else:
-        lines.append(f"  trainer: {t['method']}, {t['tasks_per_point']} training tasks a point ({t['scope']}), "
+        lines.append(f"  trainer: {t['method']}, {_n(t['tasks_per_point'], 'training task')} a point ({t['scope']}), "
                      "on CPU (1 CPU each)")
     lines.append(f"cost: {report['personas']} personas x {report['days']} days, "
                  f"{report['awake_persona_ticks_per_day']:,.0f} awake persona-ticks a day (measured tokens per "
                  "request, propersim/sim/cost.py)")
-    lines.append(f"  {'engine':<12} {'':<9} {'requests':>12} {'prompt tokens':>15} {'generated':>13}")
+    if not report["cost"]:
+        lines.append("  no LLM requests (no role of the run is played by an LLM)")
+    else:
+        lines.append(f"  {'engine':<12} {'':<9} {'requests':>12} {'prompt tokens':>15} {'generated':>13}")
     for name, c in report["cost"].items():
         for span in ("per_day", "run"):
             v = c[span]
@@ -82,8 +89,9 @@ def format_plan(report: dict, source: str) -> str:
                          f"{v['prompt_tokens']:>15,.0f} {v['generated_tokens']:>13,.0f}")
     if "gpu_hours" in report:
         gh = report["gpu_hours"]
-        parts = [f"{n} {h['gpu_hours']:,.1f} ({h['wall_hours']:,.1f} h on its {report['engines'][n]['replicas']} "
-                 f"replicas)" for n, h in gh.items()]
+        engines = report["engines"]
+        parts = [f"{n} {h['gpu_hours']:,.1f} ({h['wall_hours']:,.1f} h on {_n(engines[n]['replicas'], 'replica')}"
+                 f"{'' if engines[n]['gpus_per_replica'] else ', on CPU'})" for n, h in gh.items()]
         lines.append(f"GPU-hours at {report['tokens_per_s']:,.0f} tokens/s per replica: {', '.join(parts)}; total "
                      f"{sum(h['gpu_hours'] for h in gh.values()):,.1f} (training not counted)")
     return "\n".join(lines)
