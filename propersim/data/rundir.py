@@ -17,6 +17,7 @@ Layout (relative to RUN_DIR)::
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -52,6 +53,15 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     else:
         tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def read_training_log(run_dir: str | Path) -> list[dict]:
+    """The records of ``RUN_DIR/training.jsonl`` (one per adapter of every training point), oldest first; none
+    when the run has not trained."""
+    path = Path(run_dir) / TRAINING_LOG
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def adapter_dir(arm: str, version: int, key: str) -> str:

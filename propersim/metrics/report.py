@@ -5,6 +5,10 @@ When the run has both reference arms, a content-blind baseline (never, always, r
 (:func:`propersim.metrics.daily.normalised_scores`): summary.json gets ``"references"`` and, per arm,
 ``"normalised_mean"`` and a ``"normalised_score"`` in each daily entry. The arms' policies are read from
 ``RUN_DIR/config.yaml``.
+
+A learning arm's training points (``RUN_DIR/training.jsonl``) are listed in its section, with the kinds of the
+pairs each trained on (:data:`propersim.data.rows.PAIR_KINDS`: two recommendations, or one against "No
+Recommendation"); summary.json gets their totals as the arm's ``"training"``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from propersim.data.rundir import CONFIG, REPORT_DIR, REPORT_INDEX, SUMMARY, write_atomic
+from propersim.data.rows import PAIR_KINDS
+from propersim.data.rundir import CONFIG, REPORT_DIR, REPORT_INDEX, SUMMARY, read_training_log, write_atomic
 from propersim.data.schema import ASSISTANT_ERROR, DAY, DELIVERED, PERSONA_ID, RUN_ID, SCORE_TOTAL
 from propersim.errors import InvalidInputError
 from propersim.metrics import plots
@@ -109,12 +114,45 @@ def _daily_table(daily: list[dict]) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+_TRAINING_COLUMNS = (("Day", "day"), ("After tick", "after_tick"), ("Adapter", "adapter"), ("Version", "version"),
+                     ("Pairs", "pairs"), *((k.replace("_", " "), k) for k in PAIR_KINDS), ("Loss", "loss"),
+                     ("Train s", "train_s"))
+
+
+def _training_table(records: list[dict]) -> str:
+    head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in _TRAINING_COLUMNS)
+    rows = []
+    for r in records:
+        values = {**r, **r.get("pair_kinds", {})}
+        if "skipped" in r:
+            values["version"] = html.escape(r["skipped"])
+        rows.append("<tr>" + "".join(f"<td>{_fmt(values.get(key), key)}</td>" for _, key in _TRAINING_COLUMNS)
+                    + "</tr>")
+    return f"<h3>Training points</h3><table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def training_totals(records: list[dict]) -> dict[str, dict]:
+    """Arm -> its training points, adapters trained and pairs trained on, in total and by kind."""
+    out: dict[str, dict] = {}
+    for r in records:
+        if "skipped" in r:
+            continue
+        arm = out.setdefault(r["arm"], {"points": set(), "adapters": 0, "pairs": 0,
+                                        "pair_kinds": dict.fromkeys(PAIR_KINDS, 0)})
+        arm["points"].add((r["day"], r["after_tick"]))
+        arm["adapters"] += 1
+        arm["pairs"] += r["pairs"]
+        for kind, n in r.get("pair_kinds", {}).items():
+            arm["pair_kinds"][kind] += n
+    return {arm: {**t, "points": len(t["points"])} for arm, t in out.items()}
+
+
 def _images(items: list[tuple[str, Path]]) -> str:
     return "".join(f'<h3>{html.escape(caption)}</h3><img src="{html.escape(path.name)}" alt="{html.escape(caption)}">'
                    for caption, path in items)
 
 
-def _html(summary: dict, figures: dict, title: str) -> str:
+def _html(summary: dict, figures: dict, title: str, training: dict[str, list[dict]]) -> str:
     info = summary["run"]
     failures = info["n_judge_failures"]
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -142,6 +180,8 @@ def _html(summary: dict, figures: dict, title: str) -> str:
         if "normalised_mean" in data:
             parts.append(f"<p>Normalised score over the run: {_fmt(data['normalised_mean'], '')}.</p>")
         parts.append(_daily_table(data["daily"]) + _images(figures[arm]))
+        if training.get(arm):
+            parts.append(_training_table(training[arm]))
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -250,11 +290,18 @@ def write_summary(run_dir: str | Path, summary: dict, personas=None, progress: d
     """
     run_dir = Path(run_dir)
     summary = with_references(summary, arm_policies(run_dir) if policies is None else policies)
+    records = read_training_log(run_dir)
+    for arm, totals in training_totals(records).items():
+        if arm in summary["arms"]:
+            summary["arms"][arm]["training"] = totals
+    by_arm: dict[str, list[dict]] = {}
+    for r in records:
+        by_arm.setdefault(r["arm"], []).append(r)
     if progress is not None:
         summary = {**summary, "progress": progress}
     out = run_dir / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(run_dir / SUMMARY, json.dumps(summary, indent=1, allow_nan=False))
     figures = _figures(summary, out, personas, None if progress is None else "draw" if draw else "keep")
-    write_atomic(out / REPORT_INDEX, _html(summary, figures, f"propersim report: {run_dir.resolve().name}"))
+    write_atomic(out / REPORT_INDEX, _html(summary, figures, f"propersim report: {run_dir.resolve().name}", by_arm))
     return summary

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from propersim.data.checkpoint import latest_checkpoint_day
-from propersim.data.rundir import CONFIG, RUNTIME, SUMMARY, TRAINING_LOG
+from propersim.data.rundir import CONFIG, RUNTIME, SUMMARY, read_training_log
 from propersim.errors import MissingInputError
 
 #: A run whose last day finished longer ago than this many mean day lengths (plus a minute) looks stopped.
@@ -43,11 +43,9 @@ def run_status(run_dir: str | Path, now: float | None = None) -> dict:
     else:
         alive = f"running: last day finished {age:.0f} s ago"
     training = None
-    if (run_dir / TRAINING_LOG).is_file():
-        records = [json.loads(line) for line in (run_dir / TRAINING_LOG).read_text().splitlines() if line]
-        if records:
-            last = (records[-1]["day"], records[-1]["after_tick"])
-            training = [r for r in records if (r["day"], r["after_tick"]) == last]
+    if records := read_training_log(run_dir):
+        last = (records[-1]["day"], records[-1]["after_tick"])
+        training = [r for r in records if (r["day"], r["after_tick"]) == last]
     arms = {}
     if (run_dir / SUMMARY).is_file():
         for arm, data in json.loads((run_dir / SUMMARY).read_text())["arms"].items():

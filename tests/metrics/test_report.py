@@ -156,3 +156,22 @@ def test_references_come_from_the_run_config(tmp_path):
     assert "references" not in again
     assert all("normalised_score" not in d for data in again["arms"].values() for d in data["daily"])
     assert "normalised.png" not in referenced_images(tmp_path / "report" / "index.html")
+
+
+def test_training_points_and_their_pair_kinds_are_reported(tmp_path):
+    kinds = ({"rec_vs_rec": 3, "rec_vs_silence": 1, "silence_vs_silence": 0},
+             {"rec_vs_rec": 0, "rec_vs_silence": 4, "silence_vs_silence": 0})
+    records = [{"day": 1, "after_tick": 8, "arm": "propera", "adapter": "shared", "pairs": 0,
+                "skipped": "no pairs yet"}]
+    records += [{"day": day, "after_tick": 8, "arm": "propera", "adapter": "shared", "pairs": 4, "version": day - 1,
+                 "pair_kinds": k, "steps": 1, "loss": 0.69, "train_s": 12.5} for day, k in zip((2, 3), kinds)]
+    (tmp_path / "training.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    summary = write_report(tmp_path, make_table(failures=0))
+    assert summary["arms"]["propera"]["training"] == {
+        "points": 2, "adapters": 2, "pairs": 8, "pair_kinds": {"rec_vs_rec": 3, "rec_vs_silence": 5,
+                                                               "silence_vs_silence": 0}}
+    assert "training" not in summary["arms"]["no memory"]
+    page = (tmp_path / "report" / "index.html").read_text()
+    table = page[page.index("<h3>Training points</h3>"):]
+    assert table.count("<tr>") == 4 and "rec vs rec" in table and "no pairs yet" in table
+    assert "<td>3</td><td>1</td><td>0</td>" in table and page.count("Training points") == 1
