@@ -73,11 +73,24 @@ def _cmd_sweep(args) -> int:
 
 
 def _print_summary(summary: dict) -> None:
+    """Per arm: first and last day's mean score and success rate (recommendations scoring >= 3; "-" on a day
+    without any) and the last day's recommendations per hour; the normalised scores when the reference arms are
+    far enough apart for them to mean something."""
+    from propersim.metrics.report import NARROW_SPREAD
+
+    refs = summary.get("references")
+    wide = refs is not None and refs["spread"] >= NARROW_SPREAD
+    rate = lambda d: "-" if d["success_rate"] is None else f"{d['success_rate']:.2f}"  # noqa: E731
     for arm, data in summary["arms"].items():
         daily = data["daily"]
         first, last = daily[0], daily[-1]
+        normalised = f", normalised {data['normalised_mean']:.2f}" if wide else ""
         print(f"  {arm:>12}: mean score day {first['day']} {first['mean_score']:.2f} -> day {last['day']} "
-              f"{last['mean_score']:.2f}, recs/hour {last['recs_per_hour']:.2f}")
+              f"{last['mean_score']:.2f}, success {rate(first)} -> {rate(last)}, "
+              f"recs/hour {last['recs_per_hour']:.2f}{normalised}")
+    if refs is not None and not wide:
+        print(f"  (normalised scores left out: {refs['lower']} and {refs['upper']} are {refs['spread']:.3f} apart, "
+              f"under {NARROW_SPREAD}; see summary.json)")
 
 
 def _cmd_judge_agreement(args) -> int:

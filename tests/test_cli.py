@@ -49,6 +49,13 @@ def test_run_writes_config_shards_manifest_summary_report(quick_run):
     assert [d["day"] for d in summary["arms"]["never"]["daily"]] == [1, 2]
     assert (out / "report" / "index.html").is_file() and list((out / "report").glob("*.png"))
     assert "report:" in r.stdout
+    lines = {line.split(":")[0].strip(): line for line in r.stdout.splitlines() if "mean score" in line}
+    assert set(lines) == set(summary["arms"])
+    always = summary["arms"]["always"]["daily"]
+    assert f"success {always[0]['success_rate']:.2f} -> {always[-1]['success_rate']:.2f}" in lines["always"]
+    assert "success - -> -" in lines["never"], "a day without recommendations has no success rate"
+    wide = summary["references"]["spread"] >= 0.1
+    assert ("normalised" in lines["oracle_best"]) == wide and ("normalised scores left out" in r.stdout) != wide
 
 
 @pytest.mark.e2e
