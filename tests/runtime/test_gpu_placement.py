@@ -1,6 +1,7 @@
 """GPU placement on a real local Ray with logical GPUs (tests/runtime/conftest.py) and an engine stand-in: tensor-
 parallel replicas get whole bundles, training tasks the GPUs replicas do not hold, impossible layouts never start."""
 
+import json
 import time
 
 import pytest
@@ -118,3 +119,14 @@ def test_impossible_layouts_are_refused_before_anything_starts(four_gpus, overri
     with pytest.raises(ConfigError, match=needle):
         RaySimulator(cfg, select_personas(cfg))
     assert len(placement_group_table()) == groups and free_gpus(four_gpus, 4) == 4
+
+
+def test_plan_reads_the_running_cluster(four_gpus, capsys):
+    from propersim import cli
+
+    assert cli.main(["plan", "jobs/paper.yaml", "engines.assistant.replicas=1", "engines.judge.replicas=1",
+                     "--address", "auto", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["nodes"] == [4.0] and report["free_gpus"] == [1.0] and report["trainer"]["concurrent"] == 1
+    assert cli.main(["plan", "jobs/paper.yaml", "--address", "auto"]) == 2
+    assert "asks for 6 GPUs" in capsys.readouterr().err
