@@ -165,7 +165,7 @@ class RaySimulator(Simulator):
         """
         gpus = trainer_gpus(self.cfg, ray.cluster_resources().get("GPU", 0.0))
         if gpus:
-            wait_for_gpus(self.cfg, gpus, set(getattr(self, "replicas", {})))
+            wait_for_gpus(self.cfg, gpus, set(self.replicas))
         task = ray.remote(fn).options(num_gpus=gpus, num_cpus=0 if gpus else 1)
         return ray.get([task.remote(job) for job in jobs])
 

@@ -152,6 +152,7 @@ def test_a_points_trainings_run_as_ray_tasks(ray_local, tmp_path):
     from trainers.preference import TrainJob, train_job
 
     sim = object.__new__(RaySimulator)  # only the training path: real DPO on the tiny model in Ray tasks
+    sim.replicas = {}
     sim.cfg = load_config(None, ["trainer.method=dpo", "trainer.lora_r=4", "trainer.lora_alpha=8",
                                  "trainer.epochs=1", "engines.m.model=tiny-random", "arms.pp.policy=llm",
                                  "arms.pp.engine=m", "arms.pp.learn=true"])
