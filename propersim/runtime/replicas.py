@@ -71,8 +71,10 @@ def start_replicas(cfg: ExperimentConfig, names: set[str], ready_timeout_s: floa
         are the arguments of a :class:`ReplicaRouter`.
     """
     out = {}
-    for offset, name in enumerate(sorted(names)):
-        ecfg = cfg.engines[name]
+    offsets = {name: k for k, name in enumerate(sorted(names))}  # engine seeds by name, whatever the order below
+    # the largest replicas first, as propersim.placement.place checks them, so what it accepted packs here too
+    for name in sorted(names, key=lambda n: (-cfg.engines[n].gpus_per_replica, n)):
+        ecfg, offset = cfg.engines[name], offsets[name]
         options = {"num_cpus": 0, "num_gpus": ecfg.gpus_per_replica, "runtime_env": REPLICA_ENV}
         group = None
         if ecfg.gpus_per_replica > 0:
