@@ -78,6 +78,9 @@ class UserConfig:
     judge: str = _f("oracle", "Judge of each decision: oracle (rule-based) | llm.", choices=("oracle", "llm"))
     judge_engine: Optional[str] = _f(None, "Name of the engine (in `engines`) used by judge=llm.")
     judge_retries: int = _f(2, "judge=llm: re-asks of an unparsable answer before a recorded failure.", min=0)
+    judge_mode: str = _f("separate", "judge=llm: separate (the paper's five prompts per decision, one per check) | "
+                         "joint (one prompt for all five checks, answered as one JSON object).",
+                         choices=("separate", "joint"))
     noise: float = _f(0.0, "Probability of flipping each criterion's 0/1 score (feedback noise).", min=0.0, max=1.0)
 
 

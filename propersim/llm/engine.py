@@ -55,13 +55,15 @@ def request_seed(*parts) -> int:
 
 @dataclass(frozen=True)
 class Generation:
-    """A completion with its token counts and the wall time of the batch it came in."""
+    """A completion with its token counts and the wall time of the batch it came in; ``cached_tokens`` are the
+    prompt tokens the backend took from its prefix cache (0 where it does not say)."""
 
     text: str
     prompt_tokens: int
     completion_tokens: int
     latency_s: float = 0.0
     error: str | None = field(default=None)  # set when the backend gave up on this request
+    cached_tokens: int = 0
 
 
 class Engine(ABC):

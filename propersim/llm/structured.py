@@ -89,7 +89,8 @@ class JsonForm:
 
 @dataclass(frozen=True)
 class Answer(Generic[T]):
-    """One prompt's outcome after all attempts, with the tokens of every attempt summed.
+    """One prompt's outcome after all attempts, with the tokens of every attempt summed (``cached_tokens``: the
+    prompt tokens the engine took from its prefix cache).
 
     ``value`` is the parsed answer and ``error`` None, or ``value`` is None and ``error`` says why the
     last attempt was rejected.
@@ -99,6 +100,7 @@ class Answer(Generic[T]):
     error: str | None
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int = 0
 
 
 class JsonAsker:
@@ -150,7 +152,7 @@ class JsonAsker:
         chat = self.engine.has_chat_template
         values: list[T | None] = [None] * len(prompts)
         errors: list[str | None] = [None] * len(prompts)
-        tokens = [[0, 0] for _ in prompts]
+        tokens = [[0, 0, 0] for _ in prompts]
         pending = list(range(len(prompts)))
         for attempt in range(self.attempts):
             if not pending:
@@ -163,6 +165,7 @@ class JsonAsker:
             for k, gen in zip(pending, gens, strict=True):
                 tokens[k][0] += gen.prompt_tokens
                 tokens[k][1] += gen.completion_tokens
+                tokens[k][2] += gen.cached_tokens
                 try:
                     values[k] = parse(k, form.answer(engine_text(gen), chat))
                     errors[k] = None
@@ -170,7 +173,7 @@ class JsonAsker:
                     errors[k] = str(e)
                     failed.append(k)
             pending = failed
-        return [Answer(v, e, p, c) for v, e, (p, c) in zip(values, errors, tokens)]
+        return [Answer(v, e, *counts) for v, e, counts in zip(values, errors, tokens)]
 
     def gave_up(self, errors: Iterable[str]) -> str:
         """The recorded error of a request whose answers still failed after every attempt."""

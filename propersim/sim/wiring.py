@@ -77,7 +77,7 @@ def make_judge(cfg: ExperimentConfig, engines: EnginePool, clock: Clock) -> Judg
         return OracleJudge(cfg.sim.tick_seconds, cfg.user.noise, cfg.run.seed)
     from propersim.user.llm_judge import LLMJudge
     return LLMJudge(engines.get(cfg.user.judge_engine, "user.judge_engine"), clock, retries=cfg.user.judge_retries,
-                    seed=cfg.run.seed)
+                    seed=cfg.run.seed, mode=cfg.user.judge_mode)
 
 
 @lru_cache(maxsize=1)

@@ -31,13 +31,15 @@ class JudgeRequest:
 @dataclass(frozen=True)
 class Verdict:
     """0/1 per check (``None`` when the judge failed), a reason per check, the failure if any, and the
-    tokens the judge spent on it (0 for rule-based judges)."""
+    tokens the judge spent on it (0 for rule-based judges): prompt tokens, generated tokens, and the prompt
+    tokens the engine took from its prefix cache."""
 
     scores: tuple[int | None, ...]  # in CHECKS order
     reasons: tuple[str, ...]
     error: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
 
     @property
     def frequency(self) -> int | None:
@@ -54,9 +56,9 @@ class Verdict:
         return pref + self.frequency + timing + comm
 
     @classmethod
-    def failed(cls, error: str, prompt_tokens: int = 0, completion_tokens: int = 0) -> Verdict:
+    def failed(cls, error: str, prompt_tokens: int = 0, completion_tokens: int = 0, cached_tokens: int = 0) -> Verdict:
         """A recorded judge failure: null scores, never a silent default."""
-        return cls((None,) * len(CHECKS), ("",) * len(CHECKS), error, prompt_tokens, completion_tokens)
+        return cls((None,) * len(CHECKS), ("",) * len(CHECKS), error, prompt_tokens, completion_tokens, cached_tokens)
 
 
 class Judge(ABC):

@@ -1,18 +1,22 @@
-"""The LLM judge: the user agent rates each decision with five separate prompts, one per check.
+"""The LLM judge: the user agent rates each decision with five separate prompts, one per check, or one joint prompt.
 
-Each prompt holds the persona card, the evaluative memory with its exact recommendation counts, the
-current action and time, the decision to rate, and that check's rubric text from the persona
-(``prompts/v1/``). Everything the assistant wrote (the candidate, and past recommendations in the memory)
-sits between ``<<<NAME>>>`` / ``<<<END NAME>>>`` markers that the prompt declares to be data; marker-like
-runs inside the data are shortened so it cannot close its block. The score comes only from the engine's
-output, read by :func:`parse_score`.
+Each prompt holds, in this order, the persona card, the evaluative memory with its exact recommendation counts,
+the current action and time, the decision to rate, and then what is asked: one check's rubric text from the
+persona (``user.judge_mode=separate``, the paper's five prompts) or all five of them with one JSON object to
+fill (``joint``) (``prompts/v1/``). Everything a tick's prompts share comes first, so an engine with prefix
+caching computes it once: the five prompts of a candidate differ only after the candidate, and the
+candidates of a tick only from the candidate on. Everything the assistant wrote (the candidate, and past
+recommendations in the memory) sits between ``<<<NAME>>>`` / ``<<<END NAME>>>`` markers that the prompt
+declares to be data; marker-like runs inside the data are shortened so it cannot close its block. The score
+comes only from the engine's output, read by :func:`parse_score` (:func:`parse_joint`).
 
 Output protocol (:mod:`propersim.llm.structured`): chat models get the prompt as one user message plus
-:data:`SCORE_SCHEMA`, and answer with the whole object ``{"score": 0|1, "reason": "..."}``. Base models
-get a plain completion that ends inside the object, ``... JSON answer: {"score": ``, with stop ``}``; the
-answer is rebuilt as prefix + output + ``}``. All prompts of a ``judge_batch`` go in one ``generate``
-call; only the prompts that failed to parse are asked again, up to ``retries`` times, and a request with
-a check still failing becomes :meth:`Verdict.failed` naming the check and the reason.
+:data:`SCORE_SCHEMA` (:data:`JOINT_SCHEMA`), and answer with the whole object ``{"score": 0|1, "reason":
+"..."}`` (one such object per check, keyed by check). Base models get a plain completion that ends inside the
+object, ``... JSON answer: {"score": `` (``{"preference": {"score": ``), with stop ``}`` (``}}``); the answer
+is rebuilt as prefix + output + stop. All prompts of a ``judge_batch`` go in one ``generate`` call; only the
+prompts that failed to parse are asked again, up to ``retries`` times, and a request with a prompt still
+failing becomes :meth:`Verdict.failed` naming the check (or ``joint``) and the reason.
 """
 
 from __future__ import annotations
@@ -45,6 +49,13 @@ SCORE_SCHEMA = {
 }
 #: How the answer object is asked for (chat: the schema; base models: the prefix, closed again after ``}``).
 SCORE_FORM = JsonForm(SCORE_SCHEMA, BASE_ANSWER_PREFIX, stop=("}",), suffix="}")
+#: ``user.judge_mode``: five prompts per decision, or one for all checks.
+JUDGE_MODES = ("separate", "joint")
+#: The joint answer: one score object per check, every check present, nothing else.
+JOINT_SCHEMA = {"type": "object", "properties": {check: SCORE_SCHEMA for check in CHECKS},
+                "required": list(CHECKS), "additionalProperties": False}
+#: Base models start the joint object inside its first check's object; ``}}`` only closes the whole answer.
+JOINT_FORM = JsonForm(JOINT_SCHEMA, f'{{"{CHECKS[0]}": {BASE_ANSWER_PREFIX}', stop=("}}",), suffix="}}")
 #: Which rubric text each check shows (both frequency checks read the persona's frequency paragraph).
 RUBRIC_FIELD = {
     "preference": "personal_preference",
@@ -80,7 +91,34 @@ def parse_score(text: str) -> tuple[int, str]:
         ParseError: not exactly one JSON object with an integer ``score`` of 0 or 1 and a non-empty
             ``reason`` string of at most :data:`REASON_MAX_CHARS` characters, and no other keys.
     """
+    return _score_object(load_json(text, ParseError))
+
+
+def parse_joint(text: str) -> tuple[tuple[int, str], ...]:
+    """Read a joint answer: one JSON object whose keys are exactly :data:`CHECKS`, each holding a score object
+    as :func:`parse_score` reads it (same text rules).
+
+    Returns:
+        (score, reason) per check, in :data:`CHECKS` order.
+
+    Raises:
+        ParseError: not such an object; the message names the first check at fault.
+    """
     obj = load_json(text, ParseError)
+    if not isinstance(obj, dict) or set(obj) != set(CHECKS):
+        got = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+        raise ParseError(f"expected an object with exactly the keys {', '.join(CHECKS)}, got {got}")
+    out = []
+    for check in CHECKS:
+        try:
+            out.append(_score_object(obj[check]))
+        except ParseError as e:
+            raise ParseError(f"{check}: {e}") from None
+    return tuple(out)
+
+
+def _score_object(obj) -> tuple[int, str]:
+    """(score, reason) of a decoded ``{"score": 0|1, "reason": ...}`` object (rules: :func:`parse_score`)."""
     if not isinstance(obj, dict) or set(obj) != {"score", "reason"}:
         got = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
         raise ParseError(f"expected an object with exactly the keys score and reason, got {got}")
@@ -100,51 +138,64 @@ class LLMJudge(Judge):
     name = "llm"
 
     def __init__(self, engine: Engine, clock: Clock, retries: int = 2, max_tokens: int = 160,
-                 temperature: float = 0.0, retry_temperature: float = 0.7, seed: int = 0):
+                 temperature: float = 0.0, retry_temperature: float = 0.7, seed: int = 0, mode: str = "separate"):
         """
         Args:
             engine: the model that plays the user.
             clock: turns ticks into the times shown in the prompts (its ``tick_seconds`` is the memory's).
             retries: how many times a prompt whose answer did not parse is asked again.
-            max_tokens: cap on each answer.
+            max_tokens: cap on each check's answer (a joint answer may take five times as many).
             temperature: sampling temperature of the first attempt.
             retry_temperature: of the re-asks (greedy decoding would repeat the same bad answer).
             seed: run seed of the sampled re-asks (see :class:`~propersim.llm.structured.JsonAsker`).
+            mode: one of :data:`JUDGE_MODES`: five prompts per decision, or one joint prompt.
 
         Raises:
-            ValueError: ``retries`` is negative.
+            ValueError: ``retries`` is negative, or ``mode`` is not one of :data:`JUDGE_MODES`.
         """
+        if mode not in JUDGE_MODES:
+            raise ValueError(f"judge mode {mode!r} is not one of {', '.join(JUDGE_MODES)}")
         self.engine = engine
         self.clock = clock
         self.max_tokens = max_tokens
+        self.mode = mode
         self.asker = JsonAsker(engine, retries, temperature, retry_temperature, seed)
         self._frame = load_template(PROMPT_DIR, "judge")
         self._card = load_template(PROMPT_DIR, "persona_card")
+        self._separate = load_template(PROMPT_DIR, "check_separate")
+        self._joint = load_template(PROMPT_DIR, "check_joint")
         self._criteria = {check: load_template(PROMPT_DIR, check) for check in CHECKS}
 
     def judge_batch(self, requests: list[JudgeRequest]) -> list[Verdict]:
-        """One verdict per request; all checks of all requests share each ``generate`` call."""
-        texts = [self.prompt(req, check) for req in requests for check in CHECKS]
-        answers = self.asker.ask(texts, SCORE_FORM, lambda _, text: parse_score(text), self.max_tokens)
+        """One verdict per request; all prompts of all requests share each ``generate`` call."""
+        if self.mode == "joint":
+            labels: tuple[str, ...] = ("joint",)
+            answers = self.asker.ask([self.prompt(req) for req in requests], JOINT_FORM,
+                                     lambda _, text: parse_joint(text), self.max_tokens * len(CHECKS))
+        else:
+            labels = CHECKS
+            answers = self.asker.ask([self.prompt(req, check) for req in requests for check in CHECKS], SCORE_FORM,
+                                     lambda _, text: parse_score(text), self.max_tokens)
         verdicts = []
         for i in range(len(requests)):
-            got = answers[i * len(CHECKS):(i + 1) * len(CHECKS)]
-            prompt_tokens = sum(a.prompt_tokens for a in got)
-            completion_tokens = sum(a.completion_tokens for a in got)
-            bad = [f"{check}: {a.error}" for check, a in zip(CHECKS, got) if a.error is not None]
+            got = answers[i * len(labels):(i + 1) * len(labels)]
+            tokens = (sum(a.prompt_tokens for a in got), sum(a.completion_tokens for a in got),
+                      sum(a.cached_tokens for a in got))
+            bad = [f"{label}: {a.error}" for label, a in zip(labels, got) if a.error is not None]
             if bad:
-                verdicts.append(Verdict.failed(f"llm judge gave {self.asker.gave_up(bad)}",
-                                               prompt_tokens, completion_tokens))
-            else:
-                verdicts.append(Verdict(tuple(a.value[0] for a in got), tuple(a.value[1] for a in got), None,
-                                        prompt_tokens, completion_tokens))
+                verdicts.append(Verdict.failed(f"llm judge gave {self.asker.gave_up(bad)}", *tokens))
+                continue
+            values = got[0].value if self.mode == "joint" else [a.value for a in got]
+            verdicts.append(Verdict(tuple(v[0] for v in values), tuple(v[1] for v in values), None, *tokens))
         return verdicts
 
-    def prompt(self, req: JudgeRequest, check: str) -> str:
-        """The full prompt text of ``check`` for ``req`` (without the base-model answer prefix)."""
+    def prompt(self, req: JudgeRequest, check: str | None = None) -> str:
+        """The full prompt text of ``check`` for ``req``, or of the joint prompt for ``check=None`` (without the
+        base-model answer prefix)."""
         persona = req.persona
-        criterion = self._criteria[check].substitute(
-            name=persona.name, rubric=getattr(persona.rubric, RUBRIC_FIELD[check]))
+        criteria = {c: self._criteria[c].substitute(name=persona.name, rubric=getattr(persona.rubric, RUBRIC_FIELD[c]))
+                    for c in ((check,) if check else CHECKS)}
+        asked = self._separate.substitute(criterion=criteria[check]) if check else self._joint.substitute(criteria)
         recommendation = NO_RECOMMENDATION if req.recommendation is None else as_data(req.recommendation)
         return self._frame.substitute(
             name=persona.name,
@@ -153,7 +204,7 @@ class LLMJudge(Judge):
             now=self.clock.datetime_of(req.day, req.tick).strftime("%A %B %d, %I:%M %p"),
             action=as_data(f"{req.action.description} (in the {req.action.location})"),
             recommendation=recommendation,
-            criterion=criterion,
+            check=asked,
         )
 
     def persona_card(self, persona: Persona) -> str:
