@@ -304,8 +304,8 @@ class LLMPolicy(Policy):
             out = engine_text(gen)
             text = (parse_choice(out) if req.choices else
                     parse_recommendation(out, truncated=gen.completion_tokens >= self.max_tokens))
-            return Candidate(text, gen.prompt_tokens, gen.completion_tokens, completion=self.completion(text, chat),
-                             **prompt)
+            return Candidate(text, gen.prompt_tokens, gen.completion_tokens, cached_tokens=gen.cached_tokens,
+                             completion=self.completion(text, chat), **prompt)
         except OutputError as e:  # scored as the abstention it falls back to, and paired as that
             return Candidate(None, gen.prompt_tokens, gen.completion_tokens, format_error=str(e),
-                             completion=self.completion(None, chat), **prompt)
+                             cached_tokens=gen.cached_tokens, completion=self.completion(None, chat), **prompt)

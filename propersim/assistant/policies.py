@@ -27,13 +27,15 @@ class Observation:
 class Candidate:
     """One sampled decision; ``text`` is None for "No Recommendation".
 
-    ``format_error`` is set when the policy's output broke the format and was replaced by an abstention.
+    ``format_error`` is set when the policy's output broke the format and was replaced by an abstention;
+    ``cached_tokens`` are the prompt tokens the engine took from its prefix cache.
     """
 
     text: str | None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     format_error: str | None = None
+    cached_tokens: int = 0
     #: LLM policies: the prompt it was sampled from ("text", or "chat" as JSON messages) and the decision
     #: rendered as the completion the model is trained to write (preference pairs are built from these).
     prompt: str | None = None

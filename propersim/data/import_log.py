@@ -178,7 +178,7 @@ def import_propersim_log(src: str | Path, run_id: str = IMPORTED, persona_id: in
                 schema.JUDGE: IMPORTED,
                 schema.JUDGE_ERROR: JUDGE_ERROR_MISSING if total is None else None, schema.ASSISTANT_ERROR: None,
                 schema.POLICY_VERSION: 0, schema.ASSISTANT_MODEL: IMPORTED,
-                schema.PROMPT_TOKENS: 0, schema.COMPLETION_TOKENS: 0,
+                schema.PROMPT_TOKENS: 0, schema.CACHED_PROMPT_TOKENS: 0, schema.COMPLETION_TOKENS: 0,
             }
             for name in schema.SCORE_COLUMNS:
                 row[name] = None

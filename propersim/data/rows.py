@@ -43,6 +43,7 @@ class InteractionRow:
     policy_version: int
     assistant_model: str
     prompt_tokens: int
+    cached_prompt_tokens: int | None
     completion_tokens: int
 
 

@@ -31,6 +31,7 @@ ASSISTANT_ERROR = "assistant_error"
 POLICY_VERSION = "policy_version"
 ASSISTANT_MODEL = "assistant_model"
 PROMPT_TOKENS = "prompt_tokens"
+CACHED_PROMPT_TOKENS = "cached_prompt_tokens"
 COMPLETION_TOKENS = "completion_tokens"
 
 #: What the recommendation column holds when the assistant abstained.
@@ -78,6 +79,9 @@ INTERACTIONS = pa.schema([
     pa.field(POLICY_VERSION, pa.int32(), nullable=False),
     pa.field(ASSISTANT_MODEL, pa.string(), nullable=False),
     pa.field(PROMPT_TOKENS, pa.int32(), nullable=False),
+    # Of the prompt tokens, those the engine took from its prefix cache (0 where the backend does not say).
+    # Nullable, and added after the first runs: shards written before it read as null here (unknown).
+    pa.field(CACHED_PROMPT_TOKENS, pa.int32()),
     pa.field(COMPLETION_TOKENS, pa.int32(), nullable=False),
 ])
 

@@ -93,8 +93,9 @@ class OpenAIEngine(Engine):
             choice = data["choices"][0]
             text = choice["message"]["content"] if "message" in choice else choice["text"]
             usage = data.get("usage") or {}
+            cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0  # where the server says
             return Generation(text or "", usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0),
-                              time.perf_counter() - start)
+                              time.perf_counter() - start, cached_tokens=cached)
         return Generation("", 0, 0, time.perf_counter() - start,
                           error=f"gave up after {self._max_retries + 1} attempts: {error}")
 

@@ -100,7 +100,7 @@ class VLLMEngine(Engine):
                 continue
             o = next(outputs)
             results.append(Generation(o.outputs[0].text, len(o.prompt_token_ids), len(o.outputs[0].token_ids),
-                                      latency))
+                                      latency, cached_tokens=o.num_cached_tokens or 0))
         return results
 
     def preload(self, adapter: str | None = None, weights: str | None = None) -> None:

@@ -16,6 +16,9 @@ Counting rules (the paper's Fig. 4-7 and the original ``evaluation.ipynb``):
   at least 3, pooled over personas (the paper's "successful intervention" rate); null when there are none.
 - ``criteria``: mean over personas of each persona's mean of each criterion column (``schema.CRITERIA``);
   ``criteria_split`` is the same over recommendations only and over abstentions only.
+- ``tokens`` (per arm): prompt, cached prompt (taken from the engine's prefix cache) and generated tokens over
+  every row (all candidates, assistant and judge calls), in total and per persona-day. Cached tokens are
+  summed over the rows that record them and are null when none do (runs from before the column).
 - ``normalised_score`` (:func:`normalised_scores`, added by the report when the run has both reference arms):
   a day's mean placed between the best content-blind baseline (0) and the oracle_best upper bound (1).
 """
@@ -30,6 +33,7 @@ import pyarrow.compute as pc
 
 from propersim.data.schema import (
     ARM,
+    CACHED_PROMPT_TOKENS,
     COMPLETION_TOKENS,
     CRITERIA,
     DAY,
@@ -158,17 +162,24 @@ def daily_summary(table: pa.Table, tick_seconds: float = DEFAULT_TICK_SECONDS) -
 
 
 def _tokens(table: pa.Table) -> dict[str, dict]:
-    """Per arm: prompt and completion tokens over every row (all candidates, assistant and judge calls),
-    and their sum per persona-day."""
-    grouped = table.group_by(ARM).aggregate([(PROMPT_TOKENS, "sum"), (COMPLETION_TOKENS, "sum")])
+    """Per arm: its :func:`token_figures` over every row (module docstring)."""
+    grouped = table.group_by(ARM).aggregate([(c, "sum") for c in (PROMPT_TOKENS, CACHED_PROMPT_TOKENS,
+                                                                   COMPLETION_TOKENS)])
     persona_days = table.group_by([ARM, PERSONA_ID, DAY]).aggregate([]).group_by(ARM).aggregate([(DAY, "count")])
     n_days = dict(zip(persona_days[ARM].to_pylist(), persona_days[f"{DAY}_count"].to_pylist()))
-    out = {}
-    for arm, prompt, completion in zip(grouped[ARM].to_pylist(), grouped[f"{PROMPT_TOKENS}_sum"].to_pylist(),
-                                       grouped[f"{COMPLETION_TOKENS}_sum"].to_pylist()):
-        out[arm] = {"prompt": prompt, "completion": completion,
-                    "per_persona_day": (prompt + completion) / n_days[arm] if n_days.get(arm) else None}
-    return out
+    return {r[ARM]: token_figures(r[f"{PROMPT_TOKENS}_sum"], r[f"{CACHED_PROMPT_TOKENS}_sum"],
+                                  r[f"{COMPLETION_TOKENS}_sum"], n_days.get(r[ARM]))
+            for r in grouped.to_pylist()}
+
+
+def token_figures(prompt: int, cached: int | None, completion: int, persona_days: int | None) -> dict:
+    """An arm's ``tokens`` entry: the totals, and each per persona-day (``per_persona_day``: prompt + generated);
+    rates are null without persona-days, the cached ones also without cached counts."""
+    def rate(n):
+        return n / persona_days if persona_days and n is not None else None
+    return {"prompt": prompt, "cached": cached, "completion": completion,
+            "per_persona_day": rate(prompt + completion), "prompt_per_persona_day": rate(prompt),
+            "cached_per_persona_day": rate(cached), "completion_per_persona_day": rate(completion)}
 
 
 def normalised_scores(summary: dict, content_blind: Iterable[str], oracle_best: Iterable[str]) -> dict | None:

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from propersim.data.schema import ARM, DAY, PERSONA_ID, RUN_ID
-from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary
+from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary, token_figures
 from propersim.metrics.report import run_info, write_summary
 
 #: While a run goes, its run-wide figures are redrawn at most this often (drawing costs about as much as a
@@ -59,12 +59,13 @@ class LiveSummary:
         added = daily_summary(table, self.tick_seconds)
         for arm, part in added["arms"].items():
             mine = self._arms.setdefault(arm, {"daily": [], "per_persona": {},
-                                               "tokens": {"prompt": 0, "completion": 0}})
+                                               "tokens": {"prompt": 0, "cached": None, "completion": 0}})
             mine["daily"] = sorted(mine["daily"] + part["daily"], key=lambda d: d["day"])
             for pid, entries in part["per_persona"].items():
                 mine["per_persona"][pid] = sorted(mine["per_persona"].get(pid, []) + entries, key=lambda d: d["day"])
-            for key in ("prompt", "completion"):
-                mine["tokens"][key] += part["tokens"][key]
+            for key in ("prompt", "cached", "completion"):
+                counts = [n for n in (mine["tokens"][key], part["tokens"][key]) if n is not None]
+                mine["tokens"][key] = sum(counts) if counts else None  # cached: null until a day records it
         persona_days = table.group_by([ARM, PERSONA_ID, DAY]).aggregate([]).group_by(ARM).aggregate([(DAY, "count")])
         for arm, n in zip(persona_days[ARM].to_pylist(), persona_days[f"{DAY}_count"].to_pylist()):
             self._persona_days[arm] = self._persona_days.get(arm, 0) + n
@@ -81,10 +82,9 @@ class LiveSummary:
         for arm in sorted(self._arms):
             data = self._arms[arm]
             tokens = data["tokens"]
-            n = self._persona_days.get(arm)
             arms[arm] = {"daily": data["daily"], "per_persona": data["per_persona"],
-                         "tokens": {**tokens, "per_persona_day": (tokens["prompt"] + tokens["completion"]) / n
-                                    if n else None}}
+                         "tokens": token_figures(tokens["prompt"], tokens["cached"], tokens["completion"],
+                                                 self._persona_days.get(arm))}
         run = {**self._counts, "n_personas": len(self._personas), "first_day": min(self._days, default=None),
                "last_day": max(self._days, default=None), "run_ids": sorted(self._run_ids),
                "tick_seconds": self.tick_seconds}

@@ -179,11 +179,24 @@ def _html(summary: dict, figures: dict, title: str, training: dict[str, list[dic
             parts.append(f"<p>Best persona (last-day mean): {extremes[0]}; worst: {extremes[1]}.</p>")
         if "normalised_mean" in data:
             parts.append(f"<p>Normalised score over the run: {_fmt(data['normalised_mean'], '')}.</p>")
+        if data.get("tokens"):
+            parts.append(_tokens_line(data["tokens"]))
         parts.append(_daily_table(data["daily"]) + _images(figures[arm]))
         if training.get(arm):
             parts.append(_training_table(training[arm]))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _tokens_line(tokens: dict) -> str:
+    """LLM tokens per persona-day: prompt (and the part the engine took from its prefix cache), generated."""
+    prompt, cached = tokens["prompt_per_persona_day"], tokens["cached_per_persona_day"]
+    if prompt is None:
+        return ""
+    share = f", {100 * cached / prompt:.0f}%" if cached is not None and prompt else ""
+    cache = "cached tokens not recorded" if cached is None else f"{cached:,.0f} from the prefix cache{share}"
+    return (f"<p>LLM tokens per persona-day (assistant and judge): {prompt:,.0f} prompt ({cache}), "
+            f"{tokens['completion_per_persona_day']:,.0f} generated.</p>")
 
 
 def _references(refs: dict | None) -> str:

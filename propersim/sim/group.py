@@ -151,7 +151,8 @@ class PersonaGroup:
             self.planner.failures = [PlanFailure(**f) for f in state["planner_failures"]]
 
     def _row(self, arm, obs, k, cand, verdict, sim_time) -> InteractionRow:
-        """One rated candidate; tokens are the candidate's plus the judge's on it."""
+        """One rated candidate; tokens (prompt, cached prompt, generated) are the candidate's plus the judge's
+        on it."""
         pref, over, under, timing, comm = verdict.scores
         return InteractionRow(
             run_id=self.run_id, arm=arm.name, persona_id=obs.persona.persona_id, day=obs.day, tick=obs.tick,
@@ -164,5 +165,6 @@ class PersonaGroup:
             reasons=_reasons_json(verdict.reasons) if verdict.error is None else None, judge=self.judge.name,
             judge_error=verdict.error, assistant_error=cand.format_error, policy_version=arm.policy.version,
             assistant_model=arm.policy.model, prompt_tokens=cand.prompt_tokens + verdict.prompt_tokens,
+            cached_prompt_tokens=cand.cached_tokens + verdict.cached_tokens,
             completion_tokens=cand.completion_tokens + verdict.completion_tokens,
         )

@@ -15,7 +15,7 @@ JAZZ = "How about a mellow jazz playlist while you sketch?"
 
 
 class ScriptedEngine(ScriptedEngineBase):
-    """Returns ``outputs`` in turn (cycling)."""
+    """Returns ``outputs`` in turn (cycling), each of 200 prompt tokens, 150 of them said to be cached."""
 
     model = "scripted-model"
 
@@ -25,7 +25,7 @@ class ScriptedEngine(ScriptedEngineBase):
         self.completion_tokens = completion_tokens
 
     def answer(self, requests):
-        return [Generation(self.outputs[i % len(self.outputs)], 200, self.completion_tokens)
+        return [Generation(self.outputs[i % len(self.outputs)], 200, self.completion_tokens, cached_tokens=150)
                 for i in range(len(requests))]
 
 
@@ -90,6 +90,7 @@ def test_chat_candidates_come_from_one_batch(personas):
     assert first.prompt == second.prompt and first.seed != second.seed, "two samples of the same state"
     (a, b), (c, d) = out
     assert (a.text, a.format_error, a.prompt_tokens, a.completion_tokens) == (JAZZ, None, 200, 12)
+    assert a.cached_tokens == c.cached_tokens == 150, "a format error keeps its tokens"
     assert b.text is None and b.format_error is None, "an abstention is not a format error"
     assert c.text is None and "JSON or code" in c.format_error
     assert d.text is None and d.format_error == "empty output"

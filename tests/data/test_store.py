@@ -1,6 +1,8 @@
+import hashlib
 import json
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from propersim.data import schema as S
@@ -32,6 +34,22 @@ def test_schema_round_trip(tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["shards"]["interactions/day=1/part-0.parquet"]["rows"] == 10
     assert not list(tmp_path.rglob("*.tmp")), "no temporary files left behind"
+
+
+def test_a_run_from_before_the_cached_tokens_column_still_reads_verifies_and_resumes(tmp_path):
+    old = table(4, 1).drop_columns([S.CACHED_PROMPT_TOKENS])  # a day-1 shard as written before the column
+    shard = tmp_path / "interactions/day=1/part-0.parquet"
+    shard.parent.mkdir(parents=True)
+    pq.write_table(old, shard)
+    (tmp_path / "manifest.json").write_text(json.dumps({"shards": {"interactions/day=1/part-0.parquet": {
+        "rows": 4, "sha256": hashlib.sha256(shard.read_bytes()).hexdigest()}}}))
+    new = table(3, 2).set_column(S.COLUMNS.index(S.CACHED_PROMPT_TOKENS), S.CACHED_PROMPT_TOKENS,
+                                 pa.array([5, 5, 5], pa.int32()))
+    ShardWriter(tmp_path).write(new, 2, "part-0")  # the resumed run's next day
+    assert verify(tmp_path) == []
+    back = read_interactions(tmp_path)
+    assert back.schema.equals(S.INTERACTIONS)
+    assert back[S.CACHED_PROMPT_TOKENS].to_pylist() == [None] * 4 + [5] * 3
 
 
 def test_to_table_rejects_missing_columns():

@@ -29,9 +29,11 @@ class Scripted(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         if status == 200:
-            choice = {"message": {"content": "hi"}} if "messages" in body else {"text": "hi"}
-            self.wfile.write(json.dumps({"choices": [choice],
-                                         "usage": {"prompt_tokens": 3, "completion_tokens": 1}}).encode())
+            chat = "messages" in body
+            choice = {"message": {"content": "hi"}} if chat else {"text": "hi"}
+            usage = {"prompt_tokens": 3, "completion_tokens": 1}  # chat answers also say 2 came from the cache
+            usage |= {"prompt_tokens_details": {"cached_tokens": 2}} if chat else {}
+            self.wfile.write(json.dumps({"choices": [choice], "usage": usage}).encode())
 
     def log_message(self, *args):
         pass
@@ -54,6 +56,13 @@ def test_retries_on_429_and_5xx_then_succeeds(server, monkeypatch):
     assert out[0].text == "hi" and out[0].error is None and (out[0].prompt_tokens, out[0].completion_tokens) == (3, 1)
     assert len(Scripted.seen) == 3 and all(s["auth"] == "Bearer sekret" for s in Scripted.seen)
     assert Scripted.seen[0]["path"] == "/v1/completions"
+    eng.close()
+
+
+def test_cached_prompt_tokens_are_read_where_the_server_reports_them(server):
+    eng = OpenAIEngine(server, "m", backoff_s=0.01, concurrency=1)
+    plain, chat = eng.generate([GenerationRequest("x"), GenerationRequest([{"role": "user", "content": "x"}])])
+    assert (plain.prompt_tokens, plain.cached_tokens) == (3, 0) and (chat.prompt_tokens, chat.cached_tokens) == (3, 2)
     eng.close()
 
 

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+import pyarrow as pa
 import pytest
 
 from propersim.data import schema
@@ -14,7 +15,7 @@ _DEFAULTS = {
     schema.IS_RECOMMENDATION: True, **dict.fromkeys(schema.SCORE_COLUMNS), schema.SCORE_TOTAL: None,
     schema.REASONS: None, schema.JUDGE: "oracle", schema.JUDGE_ERROR: None, schema.ASSISTANT_ERROR: None,
     schema.POLICY_VERSION: 0,
-    schema.ASSISTANT_MODEL: "m", schema.PROMPT_TOKENS: 0, schema.COMPLETION_TOKENS: 0,
+    schema.ASSISTANT_MODEL: "m", schema.PROMPT_TOKENS: 0, schema.CACHED_PROMPT_TOKENS: 0, schema.COMPLETION_TOKENS: 0,
 }
 
 
@@ -150,13 +151,21 @@ def test_empty_table_gives_no_arms():
 
 def test_tokens_per_arm_and_persona_day():
     cols = schema.empty_columns()
-    for pid, day, tok in [(1, 1, 10), (1, 1, 20), (1, 2, 30), (2, 1, 40)]:
+    for pid, day, tok, cached in [(1, 1, 10, 6), (1, 1, 20, None), (1, 2, 30, 9), (2, 1, 40, 0)]:
         r = {**_DEFAULTS, schema.SCORE_TOTAL: 2, schema.PERSONA_ID: pid, schema.DAY: day,
-             schema.PROMPT_TOKENS: tok, schema.COMPLETION_TOKENS: 1}
+             schema.PROMPT_TOKENS: tok, schema.CACHED_PROMPT_TOKENS: cached, schema.COMPLETION_TOKENS: 1}
         for c in schema.COLUMNS:
             cols[c].append(r[c])
-    tokens = daily_summary(schema.to_table(cols))["arms"]["a"]["tokens"]
-    assert tokens == {"prompt": 100, "completion": 4, "per_persona_day": 104 / 3}
+    table = schema.to_table(cols)
+    tokens = daily_summary(table)["arms"]["a"]["tokens"]
+    assert tokens == {"prompt": 100, "cached": 15, "completion": 4, "per_persona_day": 104 / 3,
+                      "prompt_per_persona_day": 100 / 3, "cached_per_persona_day": 5.0,
+                      "completion_per_persona_day": 4 / 3}
+    # a run from before the cached column: its rows read it as null, and so do its figures
+    old = daily_summary(table.set_column(table.schema.get_field_index(schema.CACHED_PROMPT_TOKENS),
+                                         schema.CACHED_PROMPT_TOKENS, pa.nulls(4, pa.int32())))
+    assert old["arms"]["a"]["tokens"]["cached"] is None and old["arms"]["a"]["tokens"]["cached_per_persona_day"] is None
+    assert old["arms"]["a"]["tokens"]["prompt_per_persona_day"] == 100 / 3
 
 
 def _means(**arms):

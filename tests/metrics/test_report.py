@@ -38,7 +38,8 @@ def make_table(with_criteria=True, failures=1, better=None):
                         schema.SCORE_TOTAL: None if failed else score, schema.REASONS: "{}", schema.JUDGE: "oracle",
                         schema.JUDGE_ERROR: "parse error" if failed else None, schema.ASSISTANT_ERROR: None,
                         schema.POLICY_VERSION: day - 1,
-                        schema.ASSISTANT_MODEL: "m", schema.PROMPT_TOKENS: 10, schema.COMPLETION_TOKENS: 5,
+                        schema.ASSISTANT_MODEL: "m", schema.PROMPT_TOKENS: 10, schema.CACHED_PROMPT_TOKENS: 4,
+                        schema.COMPLETION_TOKENS: 5,
                     }
                     for name, column in cols.items():
                         column.append(values[name])
@@ -83,6 +84,10 @@ def test_report_files(tmp_path):
     index = tmp_path / "report" / "index.html"
     html = index.read_text()
     assert "Judge failures: 1" in html
+    # 4 rows per persona-day, each of 10 prompt tokens (4 from the cache) and 5 generated
+    assert on_disk["arms"]["propera"]["tokens"]["cached_per_persona_day"] == 16
+    assert "LLM tokens per persona-day (assistant and judge): 40 prompt (16 from the prefix cache, 40%), 20 " \
+           "generated." in html
     images = referenced_images(index)
     assert "daily_mean.png" in images and "recs_per_hour.png" in images
     for arm in ("propera", "no_memory"):
@@ -94,12 +99,14 @@ def test_report_files(tmp_path):
 
 
 def test_report_skips_figures_without_personas_or_criteria(tmp_path):
-    write_report(tmp_path, make_table(with_criteria=False, failures=0))
+    table = make_table(with_criteria=False, failures=0)
+    column = table.schema.get_field_index(schema.CACHED_PROMPT_TOKENS)  # as a run from before the column reads
+    write_report(tmp_path, table.set_column(column, schema.CACHED_PROMPT_TOKENS, [[None] * table.num_rows]))
     index = tmp_path / "report" / "index.html"
     images = referenced_images(index)
     assert not any(name.startswith(("trait_gain", "criteria")) for name in images)
     assert all((index.parent / name).is_file() for name in images)
-    assert "Judge failures: 0" in index.read_text()
+    assert "Judge failures: 0" in index.read_text() and "40 prompt (cached tokens not recorded)" in index.read_text()
 
 
 def test_report_without_delivered_rows_raises(tmp_path):
