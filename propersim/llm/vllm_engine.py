@@ -29,6 +29,14 @@ def _structured(r: GenerationRequest, params_cls):
     return None
 
 
+def _mtime_ns(directory: str) -> int:
+    """The newest modification time of the files in ``directory`` (0 when it cannot be read: vLLM says why)."""
+    try:
+        return max((e.stat().st_mtime_ns for e in os.scandir(directory) if e.is_file()), default=0)
+    except OSError:
+        return 0
+
+
 class VLLMEngine(Engine):
     """A vLLM ``LLM`` serving batched generation requests.
 
@@ -54,7 +62,7 @@ class VLLMEngine(Engine):
                         **{"enforce_eager": True, **extra})
         self._tokenizer = self._llm.get_tokenizer()
         self._max_model_len = max_model_len
-        self._adapter_ids: dict[str, int] = {}  # adapter directory -> vLLM LoRA id
+        self._adapter_ids: dict[tuple[str, int], int] = {}  # (adapter directory, its files' mtime) -> LoRA id
         self._weights: str | None = None  # directory of the full weights loaded in place, if any
 
     @property
@@ -86,7 +94,8 @@ class VLLMEngine(Engine):
             max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, stop=list(r.stop) or None,
             structured_outputs=_structured(r, StructuredOutputsParams), seed=r.seed,
         ) for r in requests]
-        loras = [self._lora(r.adapter) for r, ok in zip(requests, fits) if ok]
+        lora_of = {a: self._lora(a) for a in {r.adapter for r in requests}}
+        loras = [lora_of[r.adapter] for r, ok in zip(requests, fits) if ok]
         start = time.perf_counter()
         outputs = iter(self._llm.generate([{"prompt_token_ids": ids} for ids, ok in zip(token_ids, fits) if ok],
                                           [p for p, ok in zip(params, fits) if ok], use_tqdm=False,
@@ -125,13 +134,18 @@ class VLLMEngine(Engine):
             self._weights = path
 
     def _lora(self, adapter: str | None):
-        """The LoRARequest of an adapter directory (each new directory gets a new id: a pushed adapter is
-        loaded on its first request, between batches, without restarting the engine)."""
+        """The LoRARequest of an adapter directory: a pushed adapter is loaded on its first request, between
+        batches, without restarting the engine.
+
+        Every version gets an id (and a name) of its own, a directory rewritten in place too (told by its files'
+        mtime): vLLM keeps a loaded adapter by id and keys its prefix cache by name and path, so a reused id
+        would serve the old weights and KV blocks computed under them (vLLM issue 42125).
+        """
         if adapter is None:
             return None
         from vllm.lora.request import LoRARequest
 
-        lora_id = self._adapter_ids.setdefault(adapter, len(self._adapter_ids) + 1)
+        lora_id = self._adapter_ids.setdefault((adapter, _mtime_ns(adapter)), len(self._adapter_ids) + 1)
         return LoRARequest(f"adapter-{lora_id}", lora_id, adapter)
 
     def close(self) -> None:

@@ -46,7 +46,7 @@ def plan(cfg: ExperimentConfig, nodes: list[float], config_path=None, tokens_per
 
 def _totals(load) -> dict:
     d = asdict(load)
-    return {k: d[k] for k in ("requests", "prompt_tokens", "generated_tokens")}
+    return {k: d[k] for k in ("requests", "prompt_tokens", "missed_prompt_tokens", "generated_tokens")}
 
 
 def _n(count: float, word: str) -> str:
@@ -80,18 +80,22 @@ def format_plan(report: dict, source: str) -> str:
     if not report["cost"]:
         lines.append("  no LLM requests (no role of the run is played by an LLM)")
     else:
-        lines.append(f"  {'engine':<12} {'':<9} {'requests':>12} {'prompt tokens':>15} {'generated':>13}")
+        lines.append(f"  {'engine':<12} {'':<9} {'requests':>12} {'prompt tokens':>15} {'cache misses':>15} "
+                     f"{'generated':>13}")
     for name, c in report["cost"].items():
         for span in ("per_day", "run"):
             v = c[span]
             label = "a day" if span == "per_day" else "whole run"
             lines.append(f"  {name if span == 'per_day' else '':<12} {label:<9} {v['requests']:>12,.0f} "
-                         f"{v['prompt_tokens']:>15,.0f} {v['generated_tokens']:>13,.0f}")
+                         f"{v['prompt_tokens']:>15,.0f} {v['missed_prompt_tokens']:>15,.0f} "
+                         f"{v['generated_tokens']:>13,.0f}")
     if "gpu_hours" in report:
         gh = report["gpu_hours"]
         engines = report["engines"]
         parts = [f"{n} {h['gpu_hours']:,.1f} ({h['wall_hours']:,.1f} h on {_n(engines[n]['replicas'], 'replica')}"
                  f"{'' if engines[n]['gpus_per_replica'] else ', on CPU'})" for n, h in gh.items()]
         lines.append(f"GPU-hours at {report['tokens_per_s']:,.0f} tokens/s per replica: {', '.join(parts)}; total "
-                     f"{sum(h['gpu_hours'] for h in gh.values()):,.1f} (training not counted)")
+                     f"{sum(h['gpu_hours'] for h in gh.values()):,.1f}, "
+                     f"{sum(h['gpu_hours_cached'] for h in gh.values()):,.1f} computing only the cache misses "
+                     "(training not counted)")
     return "\n".join(lines)

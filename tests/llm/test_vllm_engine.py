@@ -1,8 +1,10 @@
 import json
+import shutil
 
 import pytest
 from transformers import AutoTokenizer
 
+from propersim.config import EngineConfig
 from propersim.llm.engine import GenerationRequest
 from propersim.llm.models import resolve_model
 
@@ -69,3 +71,41 @@ def test_prompt_longer_than_the_context_is_a_recorded_error(tiny_engine):
     out = tiny_engine.generate([long, ok])
     assert out[0].error and "context length" in out[0].error and out[0].text == ""
     assert out[1].error is None and out[1].completion_tokens == 4
+
+
+def random_adapter(path, seed: int) -> str:
+    """A LoRA adapter of the tiny model with random, non-zero weights (another seed: other greedy outputs)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_pretrained(resolve_model("tiny-random"), dtype=torch.float32)
+    lora = LoraConfig(r=8, lora_alpha=32, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    get_peft_model(model, lora).save_pretrained(path)
+    return str(path)
+
+
+def test_after_a_push_a_repeated_prompt_gets_what_a_fresh_engine_gives(tiny_engine, tmp_path):
+    from propersim.llm import make_engine
+
+    prompt = "Maya is sketching in the study. " * 40 + "The assistant says:"  # several 128-token cache blocks
+    v1, v2 = random_adapter(tmp_path / "v1", 1), random_adapter(tmp_path / "v2", 2)
+
+    def ask(engine, adapter):
+        return engine.generate([GenerationRequest(prompt, max_tokens=12, adapter=adapter)])[0]
+
+    old = ask(tiny_engine, v1)
+    assert ask(tiny_engine, v1).cached_tokens >= 128, "the repeated prompt is served from the prefix cache"
+    tiny_engine.preload(adapter=v2)  # the push of the next version
+    pushed = ask(tiny_engine, v2)
+    shutil.copytree(v2, v1, dirs_exist_ok=True, copy_function=shutil.copyfile)  # a version rewritten in place
+    rewritten = ask(tiny_engine, v1)
+    fresh = make_engine(EngineConfig(model="tiny-random", dtype="float32", max_model_len=1024, enable_lora=True,
+                                     enable_prefix_caching=True), seed=0)
+    try:
+        expected = ask(fresh, v2).text
+    finally:
+        fresh.close()
+    assert old.text != expected, "the two versions differ, so stale blocks or weights would show"
+    assert pushed.text == rewritten.text == expected

@@ -6,7 +6,7 @@ import pytest
 
 from propersim import cli
 from propersim.config import load_config
-from propersim.sim.cost import JUDGE_PROMPTS, TOKENS_PER_REQUEST, run_cost
+from propersim.sim.cost import JUDGE_TOKENS, TOKENS_PER_REQUEST, judge_missed_tokens, run_cost
 from propersim.sim.plan import plan
 
 PAPER = "jobs/paper.yaml"
@@ -16,10 +16,25 @@ def test_cost_counts_candidates_and_judge_prompts_per_awake_tick():
     cfg = load_config(PAPER)
     loads = run_cost(cfg, persona_ticks=10, persona_days=1)
     assert loads["assistant"].requests == 10 * (2 + 1 + 1 + 1), "pp's two candidates and one per baseline"
-    assert loads["judge"].requests == 10 * 5 * JUDGE_PROMPTS
-    assert loads["judge"].prompt_tokens == loads["judge"].requests * TOKENS_PER_REQUEST["judge"][0]
+    assert loads["judge"].requests == 10 * 5 * 5, "five checks per candidate"
+    assert loads["judge"].prompt_tokens == loads["judge"].requests * JUDGE_TOKENS["separate"].prompt
     oracle = load_config(PAPER, ["user.judge=oracle"])
     assert set(run_cost(oracle, 10, 1)) == {"assistant"}
+
+
+def test_cache_misses_count_what_a_tick_shares_once():
+    t = JUDGE_TOKENS["separate"]
+    # an arm's tick of two candidates: its head once, each candidate once, and each check's tail
+    assert judge_missed_tokens("separate", 2) == pytest.approx(t.shared + 2 * t.candidate + 10 * t.asked)
+    j = JUDGE_TOKENS["joint"]
+    assert judge_missed_tokens("joint", 2) == pytest.approx(j.shared + 2 * (j.candidate + j.asked))
+    separate, joint = (run_cost(load_config(PAPER, [f"user.judge_mode={m}"]), 10, 1) for m in ("separate", "joint"))
+    assert joint["judge"].requests == separate["judge"].requests / 5
+    assert separate["judge"].missed_prompt_tokens == pytest.approx(10 * sum(
+        judge_missed_tokens("separate", n) for n in (2, 1, 1, 1)))
+    assert separate["judge"].missed_prompt_tokens < separate["judge"].prompt_tokens / 3
+    assistant = separate["assistant"]
+    assert assistant.missed_prompt_tokens == 10 * 4 * TOKENS_PER_REQUEST["assistant"][0], "one prompt per arm-tick"
 
 
 def test_paper_on_two_nodes_of_eight_gpus():
@@ -33,6 +48,8 @@ def test_paper_on_two_nodes_of_eight_gpus():
     hours = report["gpu_hours"]["judge"]
     tokens = judge["run"]["prompt_tokens"] + judge["run"]["generated_tokens"]
     assert hours["gpu_hours"] == pytest.approx(tokens / 5000 / 3600 * 2), "replica-hours x its 2 GPUs"
+    computed = judge["run"]["missed_prompt_tokens"] + judge["run"]["generated_tokens"]
+    assert hours["gpu_hours_cached"] == pytest.approx(computed / 5000 / 3600 * 2)
 
 
 def test_cli_prints_placement_and_json(capsys):
