@@ -288,6 +288,16 @@ def test_a_joint_retry_can_recover(persona):
     assert v.error is None and v.scores == tuple(SCORES.values()) and v.completion_tokens == 2 * 10
 
 
+def test_the_config_names_the_mode():
+    from propersim.config import ConfigError, load_config
+    from propersim.sim.wiring import EnginePool, make_judge
+
+    cfg = load_config("jobs/paper.yaml", ["user.judge_mode=joint"])
+    assert make_judge(cfg, EnginePool(cfg, shared={"judge": ScriptedEngine(None)}), Clock()).mode == "joint"
+    with pytest.raises(ConfigError, match="judge_mode"):
+        load_config("jobs/paper.yaml", ["user.judge_mode=all"])
+
+
 def test_parse_joint_names_the_check_at_fault_and_the_mode_is_checked(persona):
     assert parse_joint("```json\n" + joint(SCORES) + "\n```")[1] == (0, "frequency_over reason")
     with pytest.raises(ParseError, match="^timing: score must be"):
