@@ -8,6 +8,7 @@ is expected. Unknown keys are rejected with the valid keys of their group.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -30,7 +31,7 @@ def _f(default, help: str, **checks):
 
 @dataclass
 class RunConfig:
-    name: str = _f("run", "Run name; the default run directory is runs/<name>.")
+    name: str = _f("run", "Run name (letters, digits, '.', '_', '-'); the default run directory is runs/<name>.")
     out_dir: str = _f("runs", "Parent directory of run directories.")
     seed: int = _f(0, "Seed of every random choice in the run (plans, policies, judge noise).", min=0)
     trackers: list[str] = _f([], "Experiment trackers that get each day's metrics, every training point and the "
@@ -307,7 +308,15 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Ex
     _size_lora_slots(cfg, path)
     if cfg.sim.first_hour >= cfg.sim.last_hour:
         raise ConfigError(f"sim.first_hour={cfg.sim.first_hour} must be below sim.last_hour={cfg.sim.last_hour}")
+    if not _RUN_NAME.fullmatch(cfg.run.name):
+        raise ConfigError(f"run.name={cfg.run.name!r} must be one plain directory name (letters, digits, '.', '_', "
+                          "'-', starting with a letter or digit): it names runs/<name> and the run id; use --out "
+                          "for a run directory elsewhere")
     return cfg
+
+
+#: What a run name may be: one path component that cannot climb out of ``run.out_dir``.
+_RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def engine_users(cfg: ExperimentConfig) -> list[tuple[str, str | None]]:

@@ -130,6 +130,16 @@ def test_resolved_yaml_round_trips(tmp_path):
     assert load_config(path) == cfg
 
 
+@pytest.mark.parametrize("name", ["../../escape", "a/b", "/abs", ".hidden", "..", "two words"])
+def test_a_run_name_that_is_not_one_plain_directory_name_is_refused(name):
+    with pytest.raises(ConfigError, match=r"^run.name=.* must be one plain directory name"):
+        load_config("jobs/baselines.yaml", [f"run.name={name}"])
+
+
+def test_plain_run_names_load():
+    assert load_config("jobs/baselines.yaml", ["run.name=cadence_day-2.v1"]).run.name == "cadence_day-2.v1"
+
+
 def test_empty_day_window_is_refused():
     with pytest.raises(ConfigError, match="sim.first_hour=12.0 must be below sim.last_hour=8.0"):
         load_config("jobs/baselines.yaml", ["sim.first_hour=12", "sim.last_hour=8"])
