@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import signal
 import sys
@@ -338,6 +339,19 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"propersim: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        if not _disk_full(e):
+            raise
+        where = f" writing {e.filename}" if e.filename else ""
+        print(f"propersim: error: no space left on the device{where}; what was written before is intact (check "
+              "it with `propersim verify RUN_DIR`): free some space, then continue with --resume RUN_DIR",
+              file=sys.stderr)
+        return 1
+
+
+def _disk_full(e: OSError) -> bool:
+    """Whether ``e`` is a full disk or quota (Arrow's writers report it in the message, without an errno)."""
+    return e.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in str(e)
 
 
 if __name__ == "__main__":
