@@ -24,7 +24,7 @@ def simulator(cfg, personas, config_path=None, run_dir=None):
 
 def _cmd_run(args) -> int:
     from propersim.config import ConfigError, load_config
-    from propersim.data.rundir import report_index
+    from propersim.data.rundir import CONFIG, report_index
     from propersim.sim.runner import run
     from trainers.points import Trainings
 
@@ -32,9 +32,12 @@ def _cmd_run(args) -> int:
     cfg = load_config(args.config, overrides)
     if args.resume and args.out and Path(args.out) != Path(args.resume):
         raise ConfigError(f"--resume {args.resume} and --out {args.out} name different run directories")
+    if args.resume_or_start and (args.resume or args.overwrite):
+        raise ConfigError("--resume-or-start decides by itself whether to resume; drop --resume/--overwrite")
     run_dir = Path(args.resume or args.out or Path(cfg.run.out_dir) / cfg.run.name)
+    resume = bool(args.resume) or (args.resume_or_start and (run_dir / CONFIG).is_file())
     start = time.perf_counter()
-    summary = run(cfg, run_dir, args.config, overwrite=args.overwrite, resume=bool(args.resume), simulator=simulator,
+    summary = run(cfg, run_dir, args.config, overwrite=args.overwrite, resume=resume, simulator=simulator,
                   training=Trainings)
     print(f"run finished in {time.perf_counter() - start:.1f} s: {run_dir}")
     _print_summary(summary)
@@ -248,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run directory (default: <run.out_dir>/<run.name>)")
     p.add_argument("--overwrite", action="store_true", help="replace a run already in the run directory")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last complete day")
+    p.add_argument("--resume-or-start", action="store_true",
+                   help="continue the run in the run directory if one was started there, else start it (for job "
+                        "entrypoints that a cluster re-runs after a restart)")
     p.add_argument("--address", help="run on Ray: local (start one here) | auto | ray://host:port "
                                      "(same as runtime.address=...)")
     p.set_defaults(func=_cmd_run)

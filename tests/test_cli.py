@@ -202,3 +202,21 @@ def test_a_full_disk_is_one_line_and_the_run_resumes_after_it(monkeypatch, capsy
     monkeypatch.setattr(store.pq, "write_table", real_write)
     assert cli.main(["run", "jobs/baselines.yaml", "sim.days=3", "sim.personas.count=2", "--resume", str(out)]) == 0
     assert sorted(p.name for p in (out / "interactions").iterdir()) == ["day=1", "day=2", "day=3"]
+
+
+def test_resume_or_start_starts_then_continues_the_same_run(capsys, tmp_path):
+    import shutil
+
+    from propersim import cli
+    from propersim.data.store import load_manifest, verify
+
+    out = tmp_path / "run"
+    args = ["run", "jobs/baselines.yaml", "sim.days=2", "sim.personas.count=2", "--out", str(out), "--resume-or-start"]
+    assert cli.main(args) == 0, "nothing there yet: a new run"
+    day_one = {k: v for k, v in load_manifest(out)["shards"].items() if "day=1" in k}
+    shutil.rmtree(out / "checkpoints" / "day=2")  # the job died before day 2's checkpoint
+    assert cli.main(args) == 0, "the restarted entrypoint continues the run"
+    assert "resumed_at_day\": 2" in (out / "runtime.json").read_text() and verify(out) == []
+    assert {k: v for k, v in load_manifest(out)["shards"].items() if "day=1" in k} == day_one
+    assert cli.main([*args, "--overwrite"]) == 2
+    assert "--resume-or-start decides by itself" in capsys.readouterr().err
