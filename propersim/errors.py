@@ -23,5 +23,9 @@ class RunExistsError(UserError, FileExistsError):
     """The output directory already holds a run."""
 
 
+class RunInUseError(UserError, BlockingIOError):
+    """Another process is running in the same run directory."""
+
+
 class ClusterUnreachableError(UserError, ConnectionError):
     """The Ray address given cannot be reached."""

@@ -220,3 +220,19 @@ def test_resume_or_start_starts_then_continues_the_same_run(capsys, tmp_path):
     assert {k: v for k, v in load_manifest(out)["shards"].items() if "day=1" in k} == day_one
     assert cli.main([*args, "--overwrite"]) == 2
     assert "--resume-or-start decides by itself" in capsys.readouterr().err
+
+
+def test_a_second_process_on_the_same_run_directory_stops_at_once(tmp_path):
+    from propersim.data.rundir import run_lock
+    from propersim.errors import RunInUseError
+
+    out = tmp_path / "run"
+    with run_lock(out):  # this process runs there
+        r = propersim("run", "jobs/baselines.yaml", "sim.days=1", "sim.personas.count=2", "--out", out)
+        assert r.returncode == 2 and r.stderr.startswith(f"propersim: error: {out} is in use by pid "), r.stderr
+        assert not (out / "config.yaml").exists(), "the second copy wrote nothing"
+        with pytest.raises(RunInUseError):
+            with run_lock(out):
+                pass
+    r = propersim("run", "jobs/baselines.yaml", "sim.days=1", "sim.personas.count=2", "--out", out)
+    assert r.returncode == 0, "the lock goes with its holder"

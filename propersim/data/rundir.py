@@ -12,6 +12,7 @@ Layout (relative to RUN_DIR)::
     training.jsonl                      one record per adapter of every training point
     planner_failures.json               LLM plans that fell back to the procedural planner
     runtime.json                        backend, shards, restarts, seconds per day
+    .lock                               held by the process running the run (see :func:`run_lock`)
     summary.json, report/index.html     metrics and the report
 """
 
@@ -20,6 +21,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 CONFIG = "config.yaml"
@@ -35,6 +40,7 @@ RUNTIME = "runtime.json"
 SUMMARY = "summary.json"
 REPORT_DIR = "report"
 REPORT_INDEX = "index.html"
+LOCK = ".lock"
 
 #: The adapter key of a ``trainer.scope=shared`` adapter (per-persona adapters are keyed by persona id).
 SHARED = "shared"
@@ -97,6 +103,36 @@ def prepare_run_dir(run_dir: str | Path, overwrite: bool) -> None:
         for name in _OUTPUT_FILES:
             (run_dir / name).unlink(missing_ok=True)
     run_dir.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def run_lock(run_dir: str | Path) -> Iterator[None]:
+    """Hold ``RUN_DIR/.lock`` (an advisory ``flock``; the file names its holder) while a run writes, so that a
+    second copy of the run (a job submitted twice, a restarted entrypoint whose first life still runs) stops at
+    once instead of interleaving its writes. The lock goes with the process, however it ends.
+
+    Raises:
+        RunInUseError: another process holds the lock.
+    """
+    import fcntl
+
+    from propersim.errors import RunInUseError
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / LOCK, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise RunInUseError(f"{run_dir} is in use by {holder}; wait for that run to end or stop it, or use "
+                                "--out another dir") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        fh.flush()
+        yield
 
 
 def check_same_config(run_dir: str | Path, cfg) -> None:

@@ -21,6 +21,7 @@ from propersim.data.rundir import (
     RUNTIME,
     check_same_config,
     prepare_run_dir,
+    run_lock,
     write_atomic,
 )
 from propersim.data.schema import ACTION, ARM, DAY, DELIVERED, PERSONA_ID, REASONS, RECOMMENDATION, SCORE_TOTAL, TICK
@@ -77,27 +78,30 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
                            cfg.trainer.mode == "async", cfg.trainer.max_staleness)
     personas = select_personas(cfg, config_path)
     if resume:
-        first_day, state = resume_point(run_dir, cfg)
-        if training is not None:
-            training.forget_after(run_dir, first_day - 1, state["pending"] if state else [])
-    else:
-        prepare_run_dir(run_dir, overwrite)
-        (run_dir / CONFIG).write_text(to_yaml(cfg))
-        first_day, state = 1, None
-    days = range(first_day, cfg.sim.days + 1)
-    outputs = _Outputs(cfg, run_dir, personas, first_day, track=bool(days))
-    try:
-        if not days:  # a finished run: nothing left to do but its summary
-            return outputs.live.write(running=False)
-        sim = simulator(cfg, personas, config_path, run_dir)
+        check_same_config(run_dir, cfg)  # before the lock creates anything there
+    with run_lock(run_dir):
+        if resume:
+            first_day, state = resume_point(run_dir, cfg)
+            if training is not None:
+                training.forget_after(run_dir, first_day - 1, state["pending"] if state else [])
+        else:
+            prepare_run_dir(run_dir, overwrite)
+            (run_dir / CONFIG).write_text(to_yaml(cfg))
+            first_day, state = 1, None
+        days = range(first_day, cfg.sim.days + 1)
+        outputs = _Outputs(cfg, run_dir, personas, first_day, track=bool(days))
         try:
-            outputs.runtime.update(backend=sim.backend, resumed_at_day=first_day if resume else None)
-            _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas, outputs, training)
+            if not days:  # a finished run: nothing left to do but its summary
+                return outputs.live.write(running=False)
+            sim = simulator(cfg, personas, config_path, run_dir)
+            try:
+                outputs.runtime.update(backend=sim.backend, resumed_at_day=first_day if resume else None)
+                _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas, outputs, training)
+            finally:
+                sim.close()
         finally:
-            sim.close()
-    finally:
-        outputs.close()
-    return outputs.live.write(running=False)
+            outputs.close()
+        return outputs.live.write(running=False)
 
 
 class _Outputs:
