@@ -2,7 +2,8 @@
 # A Ray cluster on this one machine: a head node and N worker nodes, loopback only, token authentication
 # (the token is ~/.ray/auth_token, generated if missing).
 #   cluster/start_local.sh [WORKERS=1] [CPUS_PER_NODE=1]
-# Environment: RAY (the ray command), PORT (GCS, 6379), DASHBOARD_PORT (8265), TEMP_DIR (Ray's temp root).
+# Environment: RAY (the ray command), PORT (GCS, 6379), DASHBOARD_PORT (8265), TEMP_DIR (Ray's temp root),
+# HEAD_CPUS (the head's CPUs, CPUS_PER_NODE by default; 0 as on the shipped cluster specs).
 # Then, from the repository root:
 #   export RAY_AUTH_MODE=token
 #   ray job submit --address http://127.0.0.1:8265 --working-dir . \
@@ -19,7 +20,7 @@ TEMP=(); [ -n "${TEMP_DIR:-}" ] && TEMP=(--temp-dir="$TEMP_DIR")
 STORE=$((256 * 1024 * 1024))
 export RAY_AUTH_MODE=token
 "$RAY" get-auth-token >/dev/null 2>&1 || "$RAY" get-auth-token --generate >/dev/null
-"$RAY" start --head --node-ip-address=127.0.0.1 --port="$PORT" --num-cpus="$CPUS" "${TEMP[@]}" \
+"$RAY" start --head --node-ip-address=127.0.0.1 --port="$PORT" --num-cpus="${HEAD_CPUS:-$CPUS}" "${TEMP[@]}" \
     --dashboard-host=127.0.0.1 --dashboard-port="$DASHBOARD_PORT" --object-store-memory=$STORE \
     --disable-usage-stats
 for _ in $(seq 1 "$WORKERS"); do

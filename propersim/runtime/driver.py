@@ -141,7 +141,8 @@ class RaySimulator(Simulator):
 
     def _write(self, day: int, part: int, table_refs: list, writer: ShardWriter, dataset: str) -> None:
         """Ray Data writes the part's tables (on the driver's node, where RUN_DIR is) into a temporary
-        directory; the files are then renamed into ``<dataset>/day=D/`` and entered in the manifest."""
+        directory; the files are then renamed into ``<dataset>/day=D/`` and entered in the manifest. The write
+        tasks ask for no CPU: the driver's node is often a head started with none."""
         import ray.data
 
         tmp = writer.run_dir / dataset / f".tmp-day={day}"
@@ -149,7 +150,8 @@ class RaySimulator(Simulator):
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         ray.data.from_arrow_refs(table_refs).write_parquet(
             # store_schema keeps the exact Arrow types (Parquet itself has no seconds-unit timestamp)
-            str(tmp), compression="zstd", store_schema=True, ray_remote_args={"scheduling_strategy": here})
+            str(tmp), compression="zstd", store_schema=True,
+            ray_remote_args={"scheduling_strategy": here, "num_cpus": 0})
         files = sorted(tmp.glob("*.parquet"))
         if dataset != INTERACTIONS_DIR:  # only the interactions keep empty shards (a day with no one awake)
             files = [f for f in files if pq.read_metadata(f).num_rows]

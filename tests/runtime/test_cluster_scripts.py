@@ -1,5 +1,6 @@
-"""The README's cluster commands on a real local cluster: cluster/start_local.sh (a head and a worker node),
-`ray job submit ... python -m jobs.run`, and `propersim run --address host:port`."""
+"""The README's cluster commands on a real local cluster: cluster/start_local.sh (a head with no CPUs, as on
+the shipped cluster specs, and a worker node), `ray job submit ... python -m jobs.run`, and
+`propersim run --address host:port`."""
 
 import json
 import os
@@ -31,7 +32,7 @@ def cluster(tmp_path_factory):
     bin_dir = Path(sys.executable).parent
     env = {**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"},
            "PATH": f"{bin_dir}:{os.environ['PATH']}", "PORT": str(free_port()),
-           "DASHBOARD_PORT": str(free_port()), "TEMP_DIR": str(temp)}
+           "DASHBOARD_PORT": str(free_port()), "TEMP_DIR": str(temp), "HEAD_CPUS": "0"}
     started = subprocess.run(["cluster/start_local.sh", "1", "1"], cwd=REPO, env=env, capture_output=True,
                              text=True, timeout=300)
     try:
