@@ -11,7 +11,7 @@ tens of percent, so the figures size a run, they do not bill it.
 Prompt tokens that miss the prefix cache (``missed_prompt_tokens``) follow from the prompt layout, as an engine
 with automatic prefix caching and room for a tick's prompts serves them: an arm's candidates of a tick are
 sampled from one prompt, so it is computed once; the judge's prompts of an arm's tick share their head (persona
-card, memory, time and action: :data:`JUDGE_LAYOUT`), computed once, then each candidate's block, once per
+card, memory, time and action: :data:`JUDGE_TOKENS`), computed once, then each candidate's block, once per
 candidate, and only what each prompt asks after the candidate is computed for every prompt. Nothing is assumed
 cached from one tick to the next, and cache blocks (16 tokens on CUDA, 128 on CPU) are not rounded to.
 """
@@ -46,8 +46,8 @@ class JudgeTokens:
         return self.shared + self.candidate + self.asked
 
 
-#: By ``user.judge_mode``, measured with :data:`TOKENS_PER_REQUEST`.
-JUDGE_TOKENS = {"separate": JudgeTokens(800.0, 30.0, 194.0, 23.0), "joint": JudgeTokens(800.0, 30.0, 600.0, 120.0)}
+#: By ``user.judge_mode``, measured with :data:`TOKENS_PER_REQUEST` (``python -m jobs.bench.cost --personas 1``).
+JUDGE_TOKENS = {"separate": JudgeTokens(811.0, 9.0, 207.0, 23.0), "joint": JudgeTokens(811.0, 9.0, 832.0, 149.0)}
 
 
 @dataclass
