@@ -30,6 +30,7 @@ FULL = {
     "trainer": [["--models", "tiny-random", "--repeats", "3"],
                 ["--models", "gemma-3-270m", "--pairs", "4", "--repeats", "2"]],
     "cost": [["--personas", "2"]],
+    "prefix": [["--ticks", "4"]],
     "profile": [["--personas", "1000"], ["--personas", "8", "--llm", "tiny-random"]],
 }
 QUICK = {
@@ -63,10 +64,18 @@ def headline(results: dict) -> dict:
     push = {f"{p['payload']}@{p['replicas']}": p["ratio"]["median"] for r in results["push"] for p in r["points"]}
     trainer = {f"{p['model']}/{p['deepspeed']}": p["pairs_per_s"]["median"] for r in results["trainer"]
                for p in r["points"]}
+    modes = results["cost"][0].get("modes", {})
+    prefix = results.get("prefix")  # the full set only
     return {"orchestration_efficiency": orch.get("tiny-random", next(iter(orch.values()))),
             "orchestration_efficiency_by_model": orch, "scaling": scaling, "weight_push_ratio": push,
             "trainer_pairs_per_s": trainer,
-            "tokens_per_persona_day": results["cost"][0]["tokens_per_persona_day"]}
+            "tokens_per_persona_day": results["cost"][0]["tokens_per_persona_day"],
+            **({"tokens_per_persona_day_by_judge_mode": {
+                mode: {k: m[f"{k}_per_persona_day"] for k in ("requests", "prompt_tokens", "missed_prompt_tokens",
+                                                             "completion_tokens")} for mode, m in modes.items()}}
+               if modes else {}),
+            **({"judge_prefix_cached_share": prefix[0]["cached_share"],
+                "judge_prefix_speedup": prefix[0]["speedup"]["median"]} if prefix else {})}
 
 
 def main(argv=None) -> dict:

@@ -18,6 +18,11 @@ def test_headline_keys_are_the_medians_of_the_details():
         "trainer": [{"points": [{"model": "tiny-random", "deepspeed": "zero2", "pairs_per_s": _spread(3.5)}]}],
         "cost": [{"tokens_per_persona_day": 1.5e6}],
     }
+    assert "judge_prefix_cached_share" not in headline(results), "the quick set measures no prefix caching"
+    results["prefix"] = [{"cached_share": 0.7, "speedup": _spread(2.5)}]
+    results["cost"][0]["modes"] = {"joint": {"requests_per_persona_day": 1.0, "prompt_tokens_per_persona_day": 2.0,
+                                             "missed_prompt_tokens_per_persona_day": 3.0,
+                                             "completion_tokens_per_persona_day": 4.0}}
     h = headline(results)
     assert h["orchestration_efficiency"] == 0.97, "the tiny model's, measured in both modes"
     assert h["orchestration_efficiency_by_model"] == {"tiny-random": 0.97, "gemma-3-270m": 0.99}
@@ -26,3 +31,7 @@ def test_headline_keys_are_the_medians_of_the_details():
     assert h["weight_push_ratio"] == {"adapter@2": 40.0}
     assert h["trainer_pairs_per_s"] == {"tiny-random/zero2": 3.5}
     assert h["tokens_per_persona_day"] == 1.5e6
+    assert h["tokens_per_persona_day_by_judge_mode"] == {"joint": {"requests": 1.0, "prompt_tokens": 2.0,
+                                                                   "missed_prompt_tokens": 3.0,
+                                                                   "completion_tokens": 4.0}}
+    assert (h["judge_prefix_cached_share"], h["judge_prefix_speedup"]) == (0.7, 2.5)
