@@ -73,24 +73,29 @@ def test_prompt_longer_than_the_context_is_a_recorded_error(tiny_engine):
     assert out[1].error is None and out[1].completion_tokens == 4
 
 
-def random_adapter(path, seed: int) -> str:
-    """A LoRA adapter of the tiny model with random, non-zero weights (another seed: other greedy outputs)."""
+def random_adapters(root) -> tuple[str, str]:
+    """Two LoRA adapters of the tiny model: random, non-zero weights, and the same with lora_B negated (other
+    greedy outputs)."""
     import torch
     from peft import LoraConfig, get_peft_model
+    from safetensors.torch import load_file, save_file
     from transformers import AutoModelForCausalLM
 
-    torch.manual_seed(seed)
+    torch.manual_seed(1)
     model = AutoModelForCausalLM.from_pretrained(resolve_model("tiny-random"), dtype=torch.float32)
     lora = LoraConfig(r=8, lora_alpha=32, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
-    get_peft_model(model, lora).save_pretrained(path)
-    return str(path)
+    get_peft_model(model, lora).save_pretrained(root / "v1")
+    shutil.copytree(root / "v1", root / "v2")
+    weights = root / "v2" / "adapter_model.safetensors"
+    save_file({k: -t if "lora_B" in k else t for k, t in load_file(weights).items()}, weights)
+    return str(root / "v1"), str(root / "v2")
 
 
 def test_after_a_push_a_repeated_prompt_gets_what_a_fresh_engine_gives(tiny_engine, tmp_path):
     from propersim.llm import make_engine
 
     prompt = "Maya is sketching in the study. " * 40 + "The assistant says:"  # several 128-token cache blocks
-    v1, v2 = random_adapter(tmp_path / "v1", 1), random_adapter(tmp_path / "v2", 2)
+    v1, v2 = random_adapters(tmp_path)
 
     def ask(engine, adapter):
         return engine.generate([GenerationRequest(prompt, max_tokens=12, adapter=adapter)])[0]
