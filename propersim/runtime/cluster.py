@@ -12,6 +12,10 @@ from propersim.config import ExperimentConfig, RuntimeConfig
 from propersim.errors import ClusterUnreachableError
 from propersim.placement import Placement, gpu_holders, place
 
+#: The Ray namespace of every propersim driver: named actors ("<run id>/shard-<i>") are then seen across jobs,
+#: so a second copy of a run on the same cluster finds the first one's shards.
+NAMESPACE = "propersim"
+
 
 def connect(rt: RuntimeConfig) -> bool:
     """Join the Ray cluster ``rt.address`` names, or start a local one for ``local``.
@@ -25,7 +29,8 @@ def connect(rt: RuntimeConfig) -> bool:
     if ray.is_initialized():
         return False
     if rt.address == "local":
-        ray.init(num_cpus=rt.num_cpus, object_store_memory=rt.object_store_mb * 2**20, include_dashboard=False)
+        ray.init(num_cpus=rt.num_cpus, object_store_memory=rt.object_store_mb * 2**20, include_dashboard=False,
+                 namespace=NAMESPACE)
         return True
     _check_reachable(rt.address)
     runtime_env = None
@@ -33,7 +38,7 @@ def connect(rt: RuntimeConfig) -> bool:
         from omegaconf import OmegaConf
         runtime_env = OmegaConf.to_container(OmegaConf.load(rt.runtime_env))
     try:
-        ray.init(address=rt.address, runtime_env=runtime_env)
+        ray.init(address=rt.address, runtime_env=runtime_env, namespace=NAMESPACE)
     except (ConnectionError, RuntimeError, ValueError) as e:
         raise ClusterUnreachableError(f"runtime.address={rt.address!r}: cannot connect to Ray ({e})") from None
     return True

@@ -19,7 +19,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from propersim.config import ExperimentConfig
 from propersim.data.rundir import INTERACTIONS_DIR, MEMORY_DIR, PAIRS_DIR, SHARED
 from propersim.data.store import ShardWriter
-from propersim.errors import InvalidInputError
+from propersim.errors import InvalidInputError, RunInUseError
 from propersim.personas.schema import Persona
 from propersim.placement import trainer_gpus
 from propersim.runtime.cluster import check_placement, connect, wait_for_gpus
@@ -65,17 +65,32 @@ class RaySimulator(Simulator):
             self.routers = {name: ReplicaRouter(r["handles"], r["model"], r["chat"],
                                                 timeout_s=cfg.trainer.push_timeout_s)
                             for name, r in self.replicas.items()}
-            # named "<run id>/shard-<i>": visible in `ray list actors`, and a second copy of the same run on
-            # the same cluster fails at once instead of interleaving writes
+            # named "<run id>/shard-<i>" in the propersim namespace: visible in `ray list actors`, and a second
+            # copy of the same run on the same cluster fails at once instead of interleaving writes
             # SPREAD: shards go to different nodes where there are several
-            self.shards = [PersonaShard.options(name=f"{run_id_of(cfg)}/shard-{i}", num_cpus=cfg.runtime.shard_cpus,
-                                                scheduling_strategy="SPREAD")
-                           .remote(cfg, chunk, config_path, self.replicas, run_dir and run_dir / MEMORY_DIR, i)
-                           for i, chunk in enumerate(chunks)]
+            self.shards = [self._shard(cfg, i, chunk, config_path, run_dir) for i, chunk in enumerate(chunks)]
             self._states = ray.get([s.state.remote() for s in self.shards])
         except BaseException:
             self.close()
             raise
+
+    def _shard(self, cfg: ExperimentConfig, i: int, personas: list[Persona], config_path, run_dir):
+        """Start shard ``i``.
+
+        Raises:
+            RunInUseError: the cluster already runs a shard of this run (another copy of it).
+        """
+        name = f"{run_id_of(cfg)}/shard-{i}"
+        try:
+            return (PersonaShard.options(name=name, num_cpus=cfg.runtime.shard_cpus, scheduling_strategy="SPREAD")
+                    .remote(cfg, personas, config_path, self.replicas, run_dir and run_dir / MEMORY_DIR, i))
+        except ValueError as e:
+            if "already taken" not in str(e):
+                raise
+            namespace = ray.get_runtime_context().namespace
+            raise RunInUseError(f"the Ray cluster already runs {name} (namespace {namespace!r}): another copy of "
+                                "this run, or one whose driver just died; stop it (`ray list actors`), wait, or "
+                                "change run.name") from None
 
     def run_ticks(self, day: int, ticks: range, writer: ShardWriter, part: int, on_tick) -> None:
         """Run ``ticks`` of ``day`` (part ``part`` of it) on every shard. A shard that dies is restarted from its

@@ -75,7 +75,9 @@ def test_tensor_parallel_replicas_get_two_gpu_bundles(four_gpus, stand_in):
 
 
 def test_training_tasks_get_gpus_no_replica_holds(four_gpus, stand_in):
-    cfg = load_config("jobs/baselines.yaml", BASE + ["engines.e.tensor_parallel_size=2"])
+    # a longer wait than BASE's: the previous test's replicas may still be releasing their GPUs on a loaded machine
+    cfg = load_config("jobs/baselines.yaml", BASE + ["engines.e.tensor_parallel_size=2",
+                                                     "trainer.schedule_timeout_s=60"])
     assert cfg.trainer.gpus is None, "the default: 1 GPU per task when the cluster has GPUs"
     sim = started(four_gpus, cfg, stand_in)
     try:

@@ -161,3 +161,18 @@ def test_a_points_trainings_run_as_ray_tasks(ray_local, tmp_path):
                                     for key in ("1", "2")])
     assert [r.path for r in results] == [str(tmp_path / "1"), str(tmp_path / "2")]
     assert all(r.steps >= 1 and (tmp_path / k / "adapter_config.json").is_file() for r, k in zip(results, "12"))
+
+
+def test_a_second_copy_of_a_run_on_the_same_cluster_is_refused(ray_local, tmp_path):
+    from propersim.errors import RunInUseError
+
+    cfg = load_config(CONFIG, BASE + ["runtime.address=local"])
+
+    @ray_local.remote(num_cpus=0)
+    class Holder:
+        pass
+
+    first = Holder.options(name=f"{run_id_of(cfg)}/shard-0").remote()  # the first copy's shard
+    with pytest.raises(RunInUseError, match=r"already runs .*/shard-0 .*another copy of this run"):
+        RaySimulator(cfg, [], CONFIG, tmp_path)
+    ray_local.kill(first)

@@ -8,8 +8,8 @@ import pyarrow.compute as pc
 import pytest
 
 from propersim.config import load_config
-from propersim.llm.models import resolve_model
 from propersim.llm.engine import GenerationRequest
+from propersim.llm.models import resolve_model
 from propersim.runtime.replicas import ReplicaRouter, start_replicas
 from propersim.sim.wiring import day_ticks, select_personas
 
