@@ -131,20 +131,18 @@ def _training_table(records: list[dict]) -> str:
     return f"<h3>Training points</h3><table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def training_totals(records: list[dict]) -> dict[str, dict]:
-    """Arm -> its training points, adapters trained and pairs trained on, in total and by kind."""
-    out: dict[str, dict] = {}
-    for r in records:
-        if "skipped" in r:
-            continue
-        arm = out.setdefault(r["arm"], {"points": set(), "adapters": 0, "pairs": 0,
-                                        "pair_kinds": dict.fromkeys(PAIR_KINDS, 0)})
-        arm["points"].add((r["day"], r["after_tick"]))
-        arm["adapters"] += 1
-        arm["pairs"] += r["pairs"]
+def training_totals(records: list[dict]) -> dict | None:
+    """One arm's training points, adapters trained and pairs trained on, in total and by kind; None when it
+    trained nothing yet."""
+    trained = [r for r in records if "skipped" not in r]
+    if not trained:
+        return None
+    kinds = dict.fromkeys(PAIR_KINDS, 0)
+    for r in trained:
         for kind, n in r.get("pair_kinds", {}).items():
-            arm["pair_kinds"][kind] += n
-    return {arm: {**t, "points": len(t["points"])} for arm, t in out.items()}
+            kinds[kind] += n
+    return {"points": len({(r["day"], r["after_tick"]) for r in trained}), "adapters": len(trained),
+            "pairs": sum(r["pairs"] for r in trained), "pair_kinds": kinds}
 
 
 def _images(items: list[tuple[str, Path]]) -> str:
@@ -303,13 +301,12 @@ def write_summary(run_dir: str | Path, summary: dict, personas=None, progress: d
     """
     run_dir = Path(run_dir)
     summary = with_references(summary, arm_policies(run_dir) if policies is None else policies)
-    records = read_training_log(run_dir)
-    for arm, totals in training_totals(records).items():
-        if arm in summary["arms"]:
-            summary["arms"][arm]["training"] = totals
     by_arm: dict[str, list[dict]] = {}
-    for r in records:
+    for r in read_training_log(run_dir):
         by_arm.setdefault(r["arm"], []).append(r)
+    for arm, records in by_arm.items():
+        if arm in summary["arms"] and (totals := training_totals(records)) is not None:
+            summary["arms"][arm]["training"] = totals
     if progress is not None:
         summary = {**summary, "progress": progress}
     out = run_dir / REPORT_DIR

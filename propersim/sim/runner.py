@@ -32,10 +32,9 @@ from propersim.sim.simulator import Simulator, SimulatorFactory
 from propersim.sim.wiring import day_ticks, run_id_of, select_personas
 
 
-def resume_point(run_dir: Path, cfg: ExperimentConfig) -> tuple[int, dict | None]:
-    """The day to continue ``run_dir`` from and the state to continue with (see
-    :func:`~propersim.data.rundir.check_same_config` for what may differ)."""
-    check_same_config(run_dir, cfg)
+def resume_point(run_dir: Path) -> tuple[int, dict | None]:
+    """The day to continue ``run_dir`` from and the state to continue with (its config is checked first, by
+    :func:`~propersim.data.rundir.check_same_config`)."""
     checkpoint = latest_checkpoint(run_dir)
     return (1, None) if checkpoint is None else (checkpoint[0] + 1, checkpoint[1])
 
@@ -78,10 +77,10 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
                            cfg.trainer.mode == "async", cfg.trainer.max_staleness)
     personas = select_personas(cfg, config_path)
     if resume:
-        check_same_config(run_dir, cfg)  # before the lock creates anything there
+        check_same_config(run_dir, cfg)  # before the lock creates anything there (no run: a one-line error)
     with run_lock(run_dir):
         if resume:
-            first_day, state = resume_point(run_dir, cfg)
+            first_day, state = resume_point(run_dir)
             if training is not None:
                 training.forget_after(run_dir, first_day - 1, state["pending"] if state else [])
         else:
