@@ -13,18 +13,19 @@ from pathlib import Path
 from propersim.errors import UserError
 
 
-def simulator(cfg, personas, config_path=None, run_dir=None):
+def simulator(cfg, personas, config_path=None):
     """The run's simulator: in this process when ``runtime.address`` is unset, else on Ray."""
     if cfg.runtime.address is None:
         from propersim.sim.local import LocalSimulator
-        return LocalSimulator(cfg, personas, config_path, run_dir)
+        return LocalSimulator(cfg, personas, config_path)
     from propersim.runtime.driver import RaySimulator
-    return RaySimulator(cfg, personas, config_path, run_dir)
+    return RaySimulator(cfg, personas, config_path)
 
 
 def _cmd_run(args) -> int:
     from propersim.config import ConfigError, load_config
     from propersim.data.rundir import CONFIG, report_index
+    from propersim.data.storage import Storage
     from propersim.sim.runner import run
     from trainers.points import Trainings
 
@@ -34,8 +35,11 @@ def _cmd_run(args) -> int:
         raise ConfigError(f"--resume {args.resume} and --out {args.out} name different run directories")
     if args.resume_or_start and (args.resume or args.overwrite):
         raise ConfigError("--resume-or-start decides by itself whether to resume; drop --resume/--overwrite")
-    run_dir = Path(args.resume or args.out or Path(cfg.run.out_dir) / cfg.run.name)
-    resume = bool(args.resume) or (args.resume_or_start and (run_dir / CONFIG).is_file())
+    if args.out and ".." in Path(args.out).parts:
+        raise ConfigError(f"--out {args.out}: a run directory may not climb out through '..'; give it as an "
+                          "absolute path or a URI")
+    run_dir = Storage(args.resume or args.out or Path(cfg.run.out_dir) / cfg.run.name)
+    resume = bool(args.resume) or (args.resume_or_start and run_dir.is_file(CONFIG))
     start = time.perf_counter()
     summary = run(cfg, run_dir, args.config, overwrite=args.overwrite, resume=resume, simulator=simulator,
                   training=Trainings)
@@ -147,16 +151,15 @@ def _judge_agreement_log(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from propersim.config import load_config
-    from propersim.data.rundir import CONFIG, report_index
+    from propersim.data.rundir import CONFIG, load_run_config, report_index
+    from propersim.data.storage import Storage
     from propersim.data.store import read_interactions
     from propersim.metrics.report import write_report
     from propersim.sim.wiring import select_personas
 
-    run_dir = Path(args.run_dir)
-    config = run_dir / CONFIG
-    cfg = load_config(config) if config.is_file() else None  # imported logs have none
-    personas = select_personas(cfg, config) if cfg else None
+    run_dir = Storage(args.run_dir)
+    cfg = load_run_config(run_dir) if run_dir.is_file(CONFIG) else None  # imported logs have none
+    personas = select_personas(cfg, run_dir.uri(CONFIG) if run_dir.local else None) if cfg else None
     tick = cfg.sim.tick_seconds if cfg else 150
     summary = write_report(run_dir, read_interactions(run_dir), personas, tick)
     _print_summary(summary)
@@ -346,12 +349,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"propersim: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        if not _disk_full(e):
+        from propersim.errors import StorageWriteError
+
+        if not (isinstance(e, StorageWriteError) or _disk_full(e)):
             raise
-        where = f" writing {e.filename}" if e.filename else ""
-        print(f"propersim: error: no space left on the device{where}; what was written before is intact (check "
-              "it with `propersim verify RUN_DIR`): free some space, then continue with --resume RUN_DIR",
-              file=sys.stderr)
+        full, day = _disk_full(e), getattr(e, "day", None)
+        when = f"day {day}: " if day else ""
+        why = "no space left on the device" if full else e.strerror
+        kept = f"the days before day {day} are" if day else "what was written before is"
+        fix = "free some space" if full else "check the storage (its endpoint, credentials and permissions)"
+        print(f"propersim: error: {when}writing {e.filename or 'a file'} failed: {why}; {kept} intact (check with "
+              f"`propersim verify RUN_DIR`): {fix}, then continue with --resume RUN_DIR", file=sys.stderr)
         return 1
 
 

@@ -107,8 +107,8 @@ class AssistantConfig:
     learn: bool = _f(False, "policy=llm: build preference pairs and train this arm (trainer.*) at cadence points.")
     retrieval: bool = _f(False, "policy=llm: the ProPerAssistant retrieval memory (Milvus; retrieval_top_k items "
                          "shown at level `memory`).")
-    memory_uri: Optional[str] = _f(None, "retrieval: a Milvus server URI (None: a Milvus Lite file per shard "
-                                   "in RUN_DIR/memory).")
+    memory_uri: Optional[str] = _f(None, "retrieval: a Milvus server URI (None: a node-local Milvus Lite "
+                                   "file per shard; the items are checkpointed either way).")
 
 
 @dataclass
@@ -268,20 +268,22 @@ def _check_values(obj: Any, prefix: str = "") -> None:
         _check_values(value, key + ".")
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> ExperimentConfig:
-    """Load a YAML config, apply ``key=value`` overrides, validate.
+def load_config(path: str | Path | None = None, overrides: list[str] = (), text: str | None = None) -> ExperimentConfig:
+    """Load a YAML config (the file ``path``, or ``text`` read from ``path`` elsewhere, e.g. a run's stored
+    config), apply ``key=value`` overrides, validate.
 
     Raises:
         MissingInputError: the config file does not exist.
         ConfigError: unknown key, wrong type, out-of-range or invalid value.
     """
     layers = []
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise MissingInputError(f"config file not found: {path}")
+    if text is not None or path is not None:
+        if text is None:
+            path = Path(path)
+            if not path.is_file():
+                raise MissingInputError(f"config file not found: {path}")
         try:
-            layers.append(OmegaConf.load(path))
+            layers.append(OmegaConf.load(path) if text is None else OmegaConf.create(text))
         except Exception as e:  # yaml errors come in several types
             raise ConfigError(f"{path}: not valid YAML ({e})") from None
     for item in overrides:

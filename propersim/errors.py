@@ -27,5 +27,14 @@ class RunInUseError(UserError, BlockingIOError):
     """Another process is running in the same run directory."""
 
 
+class StorageWriteError(OSError):
+    """A write to the run's storage failed (a full disk, an object store refusing or unreachable); ``day`` is
+    the simulated day being written when the day loop knows it."""
+
+    def __init__(self, uri: str, cause: OSError):
+        super().__init__(cause.errno, str(cause), uri)
+        self.uri, self.cause, self.day = uri, cause, None
+
+
 class ClusterUnreachableError(UserError, ConnectionError):
     """The Ray address given cannot be reached."""

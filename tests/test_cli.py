@@ -178,28 +178,29 @@ def test_judge_agreement_replays_the_reference_log(reference, tmp_path, capsys):
 def test_a_full_disk_is_one_line_and_the_run_resumes_after_it(monkeypatch, capsys, tmp_path):
     import errno
 
-    import pyarrow.parquet as pq
-
     from propersim import cli
     from propersim.data import store
+    from propersim.data.storage import Storage
 
-    real_write = pq.write_table
+    real_put = Storage._put
 
-    def full_on_day_two(table, where, **kw):
-        if "day=2" in str(where):
-            raise OSError(errno.ENOSPC, "No space left on device", str(where))
-        real_write(table, where, **kw)
+    def full_on_day_two(storage, rel, data):
+        if "day=2" in rel:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_put(storage, rel, data)
 
     out = tmp_path / "run"
     args = ["run", "jobs/baselines.yaml", "sim.days=3", "sim.personas.count=2", "--out", str(out)]
-    monkeypatch.setattr(store.pq, "write_table", full_on_day_two)
+    monkeypatch.setattr(Storage, "_put", full_on_day_two)
     assert cli.main(args) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    assert err.splitlines()[-1].startswith("propersim: error: no space left on the device writing "), err[-300:]
+    line = err.splitlines()[-1]
+    assert line.startswith(f"propersim: error: day 2: writing {out}/interactions/day=2/"), err[-300:]
+    assert "failed: no space left on the device; the days before day 2 are intact" in line
     assert "--resume" in err and store.verify(out) == []
     assert {rel.split("/")[1] for rel in store.load_manifest(out)["shards"]} == {"day=1"}, "day 1 was kept"
-    monkeypatch.setattr(store.pq, "write_table", real_write)
+    monkeypatch.setattr(Storage, "_put", real_put)
     assert cli.main(["run", "jobs/baselines.yaml", "sim.days=3", "sim.personas.count=2", "--resume", str(out)]) == 0
     assert sorted(p.name for p in (out / "interactions").iterdir()) == ["day=1", "day=2", "day=3"]
 

@@ -1,6 +1,10 @@
 """Training points: which adapters a point trains on which pairs, training them on the simulator's trainer,
 and pushing them to its policies, either in step with the simulation or in a background thread.
 
+Trained adapters travel as bytes (:class:`~propersim.llm.artifacts.Artifact`): a training returns its artifact,
+the driver stores it in RUN_DIR (any storage, :mod:`propersim.data.storage`) and pushes it; the next training
+gets the artifact it continues read back from there.
+
 The simulator is reached only through :class:`PolicyTarget`, so this module knows nothing of where the
 personas are simulated (one process or Ray); the day loop gets :class:`Trainings` from its caller (the CLI),
 so the simulation never imports training code.
@@ -12,19 +16,14 @@ import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 from propersim.config import ExperimentConfig, TrainerConfig
 from propersim.data.rows import pair_kinds
 from propersim.data.rundir import PAIRS_DIR, SHARED, TRAINING_LOG, adapter_dir
-from propersim.llm.engine import ADAPTER, WEIGHTS
-from trainers.preference import TrainJob, TrainResult, train_job
-
-
-def artifact_kind(tcfg: TrainerConfig) -> str:
-    """What the trainer writes: full weights with ``lora_r=0``, else LoRA adapters."""
-    return WEIGHTS if tcfg.lora_r == 0 else ADAPTER
+from propersim.data.storage import Storage
+from propersim.llm.artifacts import Artifact
+from trainers.preference import TrainJob, TrainResult, artifact_kind, train_job
 
 
 class PolicyTarget(Protocol):
@@ -33,9 +32,10 @@ class PolicyTarget(Protocol):
     def train(self, fn: Callable[[TrainJob], TrainResult], jobs: list[TrainJob]) -> list[TrainResult]:
         """``fn(job)`` for every job (in any order, possibly in parallel); one result per job, in order."""
 
-    def push_policy(self, arm: str, version: int, kind: str, paths: dict[str, str]) -> dict[str, float]:
-        """``arm`` generates as ``version`` from its next batch on, with the artifacts in ``paths`` (adapter key
-        -> directory), each loaded by the arm's engine once before this returns; returns seconds per key."""
+    def push_policy(self, arm: str, version: int, artifacts: dict[str, Artifact]) -> dict[str, float]:
+        """``arm`` generates as ``version`` from its next batch on, with ``artifacts`` (adapter key -> artifact),
+        each on the node of every replica of the arm's engine and loaded there before this returns; returns
+        seconds per key."""
 
 
 @dataclass
@@ -45,11 +45,12 @@ class TrainingPoint:
 
     point: tuple[int, int]  # (day, ticks of the day's window done)
     jobs: list[dict] = field(default_factory=list)  # arm, key, version, pairs (the sample), out, init, model, record
+    # (out and init: adapter directories relative to RUN_DIR; model: the engine's model as the config names it)
     records: list[dict] = field(default_factory=list)  # one per adapter, for training.jsonl
     results: list = field(default_factory=list)  # TrainResult per job, once trained
 
 
-def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], adapters: dict,
+def plan_training(cfg: ExperimentConfig, run_dir: Storage, point: tuple[int, int], adapters: dict,
                   first_tick: int) -> TrainingPoint:
     """Sample each adapter's pairs from the replay buffer: the arm's pairs simulated before ``point`` (read
     from ``RUN_DIR/pairs``, so the same point always gets the same sample, whenever it is read);
@@ -58,7 +59,6 @@ def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], 
 
     from propersim.data import schema as S
     from propersim.data.store import read_dataset
-    from propersim.llm.models import resolve_model
     from trainers.buffer import sample_pairs
 
     day, done = point
@@ -75,7 +75,7 @@ def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], 
                      for pid in sorted(set(mine[S.PERSONA_ID].to_pylist()))}
         current = adapters.get(arm, {"version": 0, "paths": {}})
         version = current["version"] + 1
-        model = str(resolve_model(cfg.engines[cfg.arm_configs()[arm].engine].model))
+        model = cfg.engines[cfg.arm_configs()[arm].engine].model
         for key, unit in units.items():
             sample = sample_pairs(unit, arm, day, tcfg.replay_buffer, tcfg.buffer_mix, tcfg.no_rec_share,
                                   cfg.run.seed)
@@ -91,32 +91,37 @@ def plan_training(cfg: ExperimentConfig, run_dir: Path, point: tuple[int, int], 
     return planned
 
 
-def train_point(cfg: ExperimentConfig, target: PolicyTarget, run_dir: Path, planned: TrainingPoint) -> TrainingPoint:
+def stored_artifact(run_dir: Storage, tcfg: TrainerConfig, rel: str) -> Artifact:
+    """The artifact stored at ``rel`` in RUN_DIR (its kind is the trainer's, :func:`artifact_kind`)."""
+    return Artifact(artifact_kind(tcfg), run_dir.get_dir(rel))
+
+
+def train_point(cfg: ExperimentConfig, target: PolicyTarget, run_dir: Storage, planned: TrainingPoint) -> TrainingPoint:
     """Train every adapter of ``planned`` on ``target``'s trainer (in this process or a Ray task)."""
     planned.results = target.train(train_job, [
-        TrainJob(job["model"], job["pairs"], str(run_dir / job["out"]), job["init"] and str(run_dir / job["init"]),
+        TrainJob(job["model"], job["pairs"], job["init"] and stored_artifact(run_dir, cfg.trainer, job["init"]),
                  cfg.trainer, cfg.run.seed) for job in planned.jobs])
     return planned
 
 
-def push_point(target: PolicyTarget, run_dir: Path, trained: TrainingPoint, adapters: dict, kind: str) -> list[dict]:
-    """Push the trained adapters to the arms' policies, update ``adapters`` (arm -> {"version", "paths": {adapter
-    key: path relative to RUN_DIR}}) and append the point's records (pairs, steps, loss, training seconds, push
-    seconds and bytes) to ``RUN_DIR/training.jsonl``."""
+def push_point(target: PolicyTarget, run_dir: Storage, trained: TrainingPoint, adapters: dict) -> list[dict]:
+    """Store the trained artifacts in RUN_DIR, push them to the arms' policies, update ``adapters`` (arm ->
+    {"version", "paths": {adapter key: directory relative to RUN_DIR}}) and append the point's records (pairs,
+    steps, loss, training seconds, push seconds and bytes) to ``RUN_DIR/training.jsonl``."""
     by_arm: dict[str, list] = {}
     for job, result in zip(trained.jobs, trained.results):
         by_arm.setdefault(job["arm"], []).append((job, result))
     for arm, done in by_arm.items():
         version = done[0][0]["version"]
-        seconds = target.push_policy(arm, version, kind, {job["key"]: result.path for job, result in done})
+        for job, result in done:  # stored before they are used: a resume finds every version it pushed
+            run_dir.put_dir(result.artifact.files, job["out"])
+        seconds = target.push_policy(arm, version, {job["key"]: result.artifact for job, result in done})
         current = adapters.setdefault(arm, {"version": 0, "paths": {}})
         current["version"], current["paths"] = version, {**current["paths"], **{j["key"]: j["out"] for j, _ in done}}
         for job, result in done:
             job["record"].update(steps=result.steps, loss=result.loss, train_s=round(result.seconds, 3),
-                                 push_s=round(seconds[job["key"]], 4),
-                                 push_bytes=sum(f.stat().st_size for f in Path(result.path).rglob("*") if f.is_file()))
-    with (run_dir / TRAINING_LOG).open("a") as fh:
-        fh.writelines(json.dumps(r) + "\n" for r in trained.records)
+                                 push_s=round(seconds[job["key"]], 4), push_bytes=result.artifact.nbytes)
+    run_dir.append_text(TRAINING_LOG, "".join(json.dumps(r) + "\n" for r in trained.records))
     return trained.records
 
 
@@ -124,34 +129,32 @@ class Trainings:
     """Training points in flight: synchronous ones train and push at once; asynchronous ones train in a
     background thread and are pushed at their push position (waiting there if not done)."""
 
-    def __init__(self, cfg: ExperimentConfig, run_dir: Path, target: PolicyTarget, adapters: dict,
+    def __init__(self, cfg: ExperimentConfig, run_dir: Storage, target: PolicyTarget, adapters: dict,
                  push_at: dict[tuple[int, int], tuple[int, int]], first_tick: int,
                  on_pushed: Callable[[list[dict]], None] | None = None):
         """``push_at``: training point -> where its adapters are pushed (:attr:`Schedule.push_at`);
         ``on_pushed``: gets each point's ``training.jsonl`` records once it is pushed."""
         self.cfg, self.run_dir, self.target, self.adapters, self.on_pushed = cfg, run_dir, target, adapters, on_pushed
-        self.push_at, self.first_tick, self.kind = push_at, first_tick, artifact_kind(cfg.trainer)
+        self.push_at, self.first_tick = push_at, first_tick
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="trainer")
         self._pending: list[tuple[tuple[int, int], tuple[int, int], Future]] = []  # point, push at, future
 
     @staticmethod
-    def forget_after(run_dir: Path, day: int, pending: list) -> None:
+    def forget_after(run_dir: Storage, day: int, pending: list) -> None:
         """On resume, before anything runs: forget training records of days after the checkpoint and of its
         pending training points (they are redone)."""
-        log = run_dir / TRAINING_LOG
-        if log.is_file():
+        if run_dir.is_file(TRAINING_LOG):
             redo = {tuple(p) for p in pending}
-            kept = [line for line in log.read_text().splitlines()
+            kept = [line for line in run_dir.read_text(TRAINING_LOG).splitlines()
                     if (r := json.loads(line))["day"] <= day and (r["day"], r["after_tick"]) not in redo]
-            log.write_text("".join(line + "\n" for line in kept))
+            run_dir.write(TRAINING_LOG, "".join(line + "\n" for line in kept))
 
     def resume(self, pending: list) -> None:
-        """Continue a checkpoint: push every arm's current adapters again (the policies start from the base
-        model, and the run directory may have moved), then train its ``pending`` points again (their pairs are
-        on disk)."""
+        """Continue a checkpoint: push every arm's current adapters again, read back from RUN_DIR (the policies
+        start from the base model), then train its ``pending`` points again (their pairs are stored)."""
         for arm, adapter in self.adapters.items():
-            self.target.push_policy(arm, adapter["version"], self.kind,
-                                    {key: str(self.run_dir / path) for key, path in adapter["paths"].items()})
+            self.target.push_policy(arm, adapter["version"], {
+                key: stored_artifact(self.run_dir, self.cfg.trainer, path) for key, path in adapter["paths"].items()})
         for point in pending:
             self.start(tuple(point))
 
@@ -181,8 +184,7 @@ class Trainings:
 
     def _push(self, ready) -> None:
         while self._pending and ready(self._pending[0][1]):
-            records = push_point(self.target, self.run_dir, self._pending.pop(0)[2].result(), self.adapters,
-                                 self.kind)
+            records = push_point(self.target, self.run_dir, self._pending.pop(0)[2].result(), self.adapters)
             if self.on_pushed is not None:
                 self.on_pushed(records)
 

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import shutil
 import socket
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -22,32 +23,35 @@ import pyarrow as pa
 
 from propersim.config import TrainerConfig
 from propersim.data import schema as S
+from propersim.llm.artifacts import Artifact
+from propersim.llm.engine import ADAPTER, WEIGHTS
 
 ZERO2_CPU = Path(__file__).with_name("zero2_cpu.json")
 
 
 @dataclass(frozen=True)
 class TrainJob:
-    """One adapter to train: the base model, its pairs, where to write it, the adapter it continues, and the
-    trainer settings and seed."""
+    """One adapter to train, on any node: the base model (a registry name, Hugging Face id or path, resolved
+    where it trains), its pairs, the artifact it continues, and the trainer settings and seed."""
 
     model: str
     pairs: pa.Table
-    out: str
-    init: str | None
+    init: Artifact | None
     cfg: TrainerConfig
     seed: int = 0
 
 
 @dataclass(frozen=True)
 class TrainResult:
-    """What a training point produced."""
+    """What a training point produced: a directory (:func:`train_preference`), or the artifact itself
+    (:func:`train_job`, whose directory is gone once the artifact is read)."""
 
-    path: str  # adapter (or full model) directory
+    path: str | None
     pairs: int
     steps: int
     seconds: float
     loss: float | None
+    artifact: Artifact | None = None
 
 
 def _dataset(pairs: pa.Table, method: str):
@@ -102,9 +106,21 @@ def _score_completions_only() -> None:
         utils._use_triton = lambda device: True
 
 
+def artifact_kind(tcfg: TrainerConfig) -> str:
+    """What the trainer writes: full weights with ``lora_r=0``, else LoRA adapters."""
+    return WEIGHTS if tcfg.lora_r == 0 else ADAPTER
+
+
 def train_job(job: TrainJob) -> TrainResult:
-    """:func:`train_preference` of one job (what a simulator runs, here or as a Ray task)."""
-    return train_preference(job.model, job.pairs, job.cfg, job.out, job.init, job.seed)
+    """:func:`train_preference` of one job (what a simulator runs, here or as a Ray task), in a scratch
+    directory of this node: the continued artifact comes in as bytes and the trained one goes out as bytes, so
+    the trainer shares no disk with the driver or the engines."""
+    from propersim.llm.models import resolve_model
+
+    with tempfile.TemporaryDirectory(prefix="propersim-train-") as tmp:
+        init = job.init and str(job.init.write_to(Path(tmp) / "init"))
+        result = train_preference(resolve_model(job.model), job.pairs, job.cfg, Path(tmp) / "out", init, job.seed)
+        return replace(result, path=None, artifact=Artifact.from_dir(artifact_kind(job.cfg), result.path))
 
 
 def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig, out_dir: str | Path,

@@ -32,6 +32,7 @@ from propersim.config import AssistantConfig
 from propersim.data import schema as S
 from propersim.data.rundir import SHARED
 from propersim.data.schema import NO_RECOMMENDATION
+from propersim.errors import InvalidInputError
 from propersim.llm.engine import WEIGHTS, Engine, Generation, GenerationRequest, request_seed
 from propersim.llm.prompts import load_template
 from propersim.llm.structured import OutputError, engine_text
@@ -153,6 +154,7 @@ class LLMPolicy(Policy):
         self.weights: str | None = None  # full weights from full fine-tuning
         self.retrieval = retrieval
         self.last_day = 0
+        self._items: list[dict] = []  # every retrieval item observed (checkpointed; the index is rebuilt from them)
         self._pending: list[dict] = []  # observed items not yet stored in the retrieval memory
         self._recalled: dict[int, list] = {}
         self._templates = {name: load_template(PROMPT_DIR, name) for name in (
@@ -194,9 +196,11 @@ class LLMPolicy(Policy):
         memory.add(day, tick, action, recommendation, score_total)
         self.last_day = max(self.last_day, day)
         if self.retrieval is not None:
-            self._pending.append({"persona_id": persona_id, "day": day, "tick": tick, "action": action,
-                                  "suggestion": NO_RECOMMENDATION if recommendation is None else recommendation,
-                                  "score": score_total, "reason": reason})
+            item = {S.PERSONA_ID: persona_id, S.DAY: day, S.TICK: tick, S.ACTION: action,
+                    S.SUGGESTION: NO_RECOMMENDATION if recommendation is None else recommendation,
+                    S.MEMORY_SCORE: score_total, S.REASON: reason}
+            self._items.append(item)
+            self._pending.append(item)
 
     def close(self) -> None:
         if self.retrieval is not None:
@@ -207,18 +211,25 @@ class LLMPolicy(Policy):
         self._pending = []
 
     def state_dict(self) -> dict:
-        """Plain data: the memories as one :data:`~propersim.data.schema.ASSISTANT_MEMORY` table, the adapters or
-        weights in use, the version and the last day observed (pending retrieval items are stored first)."""
-        if self.retrieval is not None:
-            self._flush()
+        """Plain data: the memories as one :data:`~propersim.data.schema.ASSISTANT_MEMORY` table, the retrieval
+        items as one :data:`~propersim.data.schema.RETRIEVAL_ITEMS` table (with retrieval), the adapters or
+        weights in use, the version and the last day observed."""
         rows = [(pid, *event) for pid, memory in self.memories.items() for event in memory.export()]
         columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in S.ASSISTANT_MEMORY.names]
-        return {"memories": pa.table(dict(zip(S.ASSISTANT_MEMORY.names, columns)), schema=S.ASSISTANT_MEMORY),
-                "adapter": self.adapter, "persona_adapters": {str(k): v for k, v in self.persona_adapters.items()},
-                "weights": self.weights, "version": self.version, "last_day": self.last_day}
+        state = {"memories": pa.table(dict(zip(S.ASSISTANT_MEMORY.names, columns)), schema=S.ASSISTANT_MEMORY),
+                 "adapter": self.adapter, "persona_adapters": {str(k): v for k, v in self.persona_adapters.items()},
+                 "weights": self.weights, "version": self.version, "last_day": self.last_day}
+        if self.retrieval is not None:
+            state["retrieval"] = pa.Table.from_pylist(self._items, schema=S.RETRIEVAL_ITEMS)
+        return state
 
     def load_state_dict(self, state: dict) -> None:
-        """Also drops retrieval items of days after the state's (a re-run day stores them again)."""
+        """Also rebuilds the retrieval index from the state's items, wherever this process runs.
+
+        Raises:
+            InvalidInputError: the policy has retrieval memory and the state holds no items (a checkpoint
+                written before they were checkpointed).
+        """
         events: dict[int, list] = {}
         for row in state["memories"].to_pylist():
             events.setdefault(row[S.PERSONA_ID], []).append(
@@ -229,7 +240,12 @@ class LLMPolicy(Policy):
         self.weights = state["weights"]
         self._pending = []
         if self.retrieval is not None:
-            self.retrieval.forget_after(self.last_day)
+            if "retrieval" not in state:
+                raise InvalidInputError("the checkpoint holds no retrieval memory items (written by a propersim "
+                                        "that kept them in a Milvus Lite file of the run); start it again with "
+                                        "--overwrite")
+            self._items = state["retrieval"].to_pylist()
+            self.retrieval.replace(self._items)
 
     def use_policy(self, version: int, kind: str, paths: dict[str, str]) -> None:
         """Generate as policy ``version`` from now on with what training wrote: LoRA adapters (``kind`` adapter;

@@ -3,13 +3,21 @@ Milvus (a Milvus Lite file per shard locally, a Milvus server URI on clusters: t
 deciding, the assistant retrieves the ``k`` past interactions most similar to the current action.
 
 What a retrieved item shows is the memory level: ``A`` the action, ``AS`` plus the suggestion, ``ASC`` plus
-the score, ``ASCR`` plus the judge's reasons. Items carry their day, so a resumed run drops those of days it
-re-runs (:meth:`RetrievalMemory.forget_after`).
+the score, ``ASCR`` plus the judge's reasons.
+
+The index is scratch: the policy keeps its items as :data:`~propersim.data.schema.RETRIEVAL_ITEMS` rows in its
+checkpointed state, and a shard that starts anywhere (a restart on another node, a resume) rebuilds the index
+from them (:meth:`RetrievalMemory.replace`). A Milvus Lite file lives in a node-local temporary directory.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+
+from propersim.data.schema import RETRIEVAL_ITEMS
 
 LEVELS = ("A", "AS", "ASC", "ASCR")
 
@@ -41,36 +49,42 @@ class RetrievalMemory:
     """Per-persona vector memory of delivered decisions.
 
     Args:
-        uri: a Milvus Lite file (``.db``, one process per file) or a Milvus server URI.
+        uri: a Milvus server URI, or None for a Milvus Lite file of its own (one process per file) in a
+            temporary directory, removed on :meth:`close`.
         collection: the collection (one per run and arm).
         embedder: a sentence-transformers model (``encode(texts, normalize_embeddings=True)`` and its
             embedding dimension).
-        persona_ids: the personas this memory serves (a shard's); :meth:`forget_after` touches only theirs.
+        persona_ids: the personas this memory serves (a shard's). Their items left in the collection by an
+            earlier process (a restarted shard, an overwritten run on a server) are deleted at once.
     """
 
-    def __init__(self, uri: str, collection: str, embedder, persona_ids: list[int]):
+    def __init__(self, uri: str | None, collection: str, embedder, persona_ids: list[int]):
         from pymilvus import MilvusClient
 
         self.embedder = embedder
         self.collection = collection
         self.persona_ids = [int(p) for p in persona_ids]
+        self._scratch = None
+        if uri is None:
+            self._scratch = tempfile.mkdtemp(prefix="propersim-memory-")
+            uri = str(Path(self._scratch) / "memory.db")
         # no keepalive pings on an idle channel (Milvus answers pymilvus' default of one per 10 s with GOAWAY
         # "too_many_pings" while the run trains)
         self.client = MilvusClient(uri=uri, grpc_options={"grpc.keepalive_permit_without_calls": False})
         if not self.client.has_collection(collection):
             dimension = getattr(embedder, "get_embedding_dimension", None) or embedder.get_sentence_embedding_dimension
             self.client.create_collection(collection, dimension=int(dimension()), metric_type="COSINE", auto_id=True)
+        self._clear()
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
         return self.embedder.encode(texts, normalize_embeddings=True, batch_size=64).tolist()
 
     def add(self, items: list[dict]) -> None:
-        """Store items: dicts with persona_id, day, tick, action, suggestion, score (or None), reason."""
+        """Store items: :data:`~propersim.data.schema.RETRIEVAL_ITEMS` rows as dicts (score None: unscored)."""
         if not items:
             return
         vectors = self._embed([it["action"] for it in items])
-        rows = [{"vector": v, **{k: (-1 if k == "score" and it[k] is None else it[k]) for k in
-                                 ("persona_id", "day", "tick", "action", "suggestion", "score", "reason")}}
+        rows = [{"vector": v, **{k: (-1 if k == "score" and it[k] is None else it[k]) for k in RETRIEVAL_ITEMS.names}}
                 for v, it in zip(vectors, items)]
         self.client.insert(self.collection, rows)
 
@@ -81,16 +95,24 @@ class RetrievalMemory:
         vectors = self._embed(actions)
         out = []
         for pid, vector in zip(persona_ids, vectors):  # one filtered search per persona: no leak across them
+            # strong consistency: a search sees the inserts made just before it (a server is eventual by default)
             hits = self.client.search(self.collection, [vector], filter=f"persona_id == {int(pid)}", limit=k,
+                                      consistency_level="Strong",
                                       output_fields=["day", "tick", "action", "suggestion", "score", "reason"])[0]
             out.append([Recalled(h["entity"]["day"], h["entity"]["tick"], h["entity"]["action"],
                                  h["entity"]["suggestion"], None if h["entity"]["score"] < 0 else h["entity"]["score"],
                                  h["entity"]["reason"]) for h in hits])
         return out
 
-    def forget_after(self, day: int) -> None:
-        """Drop everything stored for days after ``day`` (they are about to be simulated again)."""
-        self.client.delete(self.collection, filter=f"day > {int(day)} and persona_id in {self.persona_ids}")
+    def replace(self, items: list[dict]) -> None:
+        """Hold exactly ``items`` for this memory's personas (a restored state's), re-embedded."""
+        self._clear()
+        self.add(items)
+
+    def _clear(self) -> None:
+        self.client.delete(self.collection, filter=f"persona_id in {self.persona_ids}")
 
     def close(self) -> None:
         self.client.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)

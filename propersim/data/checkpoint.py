@@ -3,21 +3,20 @@
 A checkpoint holds what the simulation carries into day D+1 (the shards' policy memories, adapter versions,
 pending training points, planner failures). It is JSON for small values and Arrow tables written as
 ``tables/NNN.parquet`` (referenced from the JSON as ``{"$table": "tables/NNN.parquet"}``), with a format
-version; no live objects are stored, so renaming a class never breaks a resume. The directory is written
-under a temporary name and renamed, so one that exists is complete. Resuming continues from the newest.
+version; no live objects are stored, so renaming a class never breaks a resume. ``state.json`` is written
+last, so a checkpoint that has one is complete (on object stores too, which have no rename). Resuming
+continues from the newest.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from propersim.data.rundir import CHECKPOINTS_DIR
+from propersim.data.storage import Storage
 from propersim.errors import InvalidInputError
 
 #: Version of the checkpoint layout this code writes and reads.
@@ -45,61 +44,60 @@ def _encode(value, tables: list[pa.Table]):
                     f"{type(value).__name__}")
 
 
-def _decode(value, root: Path):
+def _decode(value, store: Storage, root: str):
     if isinstance(value, dict):
         if set(value) == {_TABLE}:
-            return pq.read_table(root / value[_TABLE])
-        return {k: _decode(v, root) for k, v in value.items()}
+            return store.read_table(f"{root}/{value[_TABLE]}")
+        return {k: _decode(v, store, root) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decode(v, root) for v in value]
+        return [_decode(v, store, root) for v in value]
     return value
 
 
-def save_checkpoint(run_dir: str | Path, day: int, state: dict) -> Path:
-    """Write the state reached at the end of ``day`` atomically; returns its directory.
+def save_checkpoint(run_dir: str | Path | Storage, day: int, state: dict) -> str:
+    """Write the state reached at the end of ``day``, its ``state.json`` last; returns its directory (relative
+    to RUN_DIR).
 
     Raises:
         TypeError: ``state`` holds something other than JSON values and Arrow tables.
     """
-    root = Path(run_dir) / CHECKPOINTS_DIR
-    final, tmp = root / f"day={day}", root / f".day={day}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
+    store, root = Storage.of(run_dir), f"{CHECKPOINTS_DIR}/day={day}"
     tables: list[pa.Table] = []
     doc = {"format": FORMAT_VERSION, "day": day, "state": _encode(state, tables)}
-    (tmp / "tables").mkdir(parents=True)
+    store.delete(root)
     for k, table in enumerate(tables):
-        pq.write_table(table, tmp / "tables" / f"{k:03d}.parquet", compression="zstd")
-    (tmp / STATE_FILE).write_text(json.dumps(doc))
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    return final
+        store.write_table(f"{root}/tables/{k:03d}.parquet", table)
+    store.write(f"{root}/{STATE_FILE}", json.dumps(doc))
+    return root
 
 
-def latest_checkpoint_day(run_dir: str | Path) -> int | None:
+def latest_checkpoint_day(run_dir: str | Path | Storage) -> int | None:
     """The day of the newest checkpoint (of any format), or None; reads no state."""
-    days = [int(p.name.split("=", 1)[1]) for p in (Path(run_dir) / CHECKPOINTS_DIR).glob("day=*")
-            if (p / STATE_FILE).is_file() or (p / LEGACY_STATE_FILE).is_file()]
+    days = [int(rel.split("/")[1].split("=", 1)[1]) for rel in Storage.of(run_dir).files(CHECKPOINTS_DIR)
+            if rel.split("/")[1].startswith("day=") and rel.split("/")[-1] in (STATE_FILE, LEGACY_STATE_FILE)
+            and rel.count("/") == 2]
     return max(days, default=None)
 
 
-def latest_checkpoint(run_dir: str | Path) -> tuple[int, dict] | None:
+def latest_checkpoint(run_dir: str | Path | Storage) -> tuple[int, dict] | None:
     """``(day, state)`` of the newest complete checkpoint, or None when there is none.
 
     Raises:
         InvalidInputError: the newest checkpoint is of another format version, or a pickled one written by an
             earlier propersim.
     """
-    day = latest_checkpoint_day(run_dir)
+    store = Storage.of(run_dir)
+    day = latest_checkpoint_day(store)
     if day is None:
         return None
-    path = Path(run_dir) / CHECKPOINTS_DIR / f"day={day}"
-    if not (path / STATE_FILE).is_file():
-        raise InvalidInputError(f"{path / LEGACY_STATE_FILE}: a pickled checkpoint of an earlier propersim "
-                                f"(before checkpoint format {FORMAT_VERSION}); this version cannot resume it: "
-                                "start the run again with --overwrite")
-    doc = json.loads((path / STATE_FILE).read_text())
+    root = f"{CHECKPOINTS_DIR}/day={day}"
+    if not store.is_file(f"{root}/{STATE_FILE}"):
+        raise InvalidInputError(f"{store.uri(root)}/{LEGACY_STATE_FILE}: a pickled checkpoint of an earlier "
+                                f"propersim (before checkpoint format {FORMAT_VERSION}); this version cannot resume "
+                                "it: start the run again with --overwrite")
+    doc = json.loads(store.read_text(f"{root}/{STATE_FILE}"))
     if doc.get("format") != FORMAT_VERSION:
-        raise InvalidInputError(f"{path / STATE_FILE}: checkpoint format {doc.get('format')!r}, but this "
-                                f"propersim reads format {FORMAT_VERSION}; resume it with the propersim version "
+        raise InvalidInputError(f"{store.uri(root)}/{STATE_FILE}: checkpoint format {doc.get('format')!r}, but "
+                                f"this propersim reads format {FORMAT_VERSION}; resume it with the propersim version "
                                 "that wrote it, or start the run again with --overwrite")
-    return doc["day"], _decode(doc["state"], path)
+    return doc["day"], _decode(doc["state"], store, root)

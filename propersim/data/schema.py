@@ -141,3 +141,18 @@ ASSISTANT_MEMORY = pa.schema([
     pa.field(RECOMMENDATION, pa.string()),  # null: "No Recommendation"
     pa.field(MEMORY_SCORE, pa.int8()),  # the delivered decision's total; null when the judge failed
 ])
+
+
+# The items of the ProPerAssistant's retrieval memory, as checkpointed: one row per delivered decision.
+SUGGESTION = "suggestion"  # the delivered text, or NO_RECOMMENDATION
+REASON = "reason"
+
+RETRIEVAL_ITEMS = pa.schema([
+    pa.field(PERSONA_ID, pa.int32(), nullable=False),
+    pa.field(DAY, pa.int32(), nullable=False),
+    pa.field(TICK, pa.int32(), nullable=False),
+    pa.field(ACTION, pa.string(), nullable=False),
+    pa.field(SUGGESTION, pa.string(), nullable=False),
+    pa.field(MEMORY_SCORE, pa.int8()),  # the delivered decision's total; null when the judge failed
+    pa.field(REASON, pa.string(), nullable=False),
+])

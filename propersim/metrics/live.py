@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from propersim.data.schema import ARM, DAY, PERSONA_ID, RUN_ID
+from propersim.data.storage import Storage
 from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary, token_figures
 from propersim.metrics.report import run_info, write_summary
 
@@ -29,9 +30,9 @@ _SUMMED = ("n_rows", "n_delivered", "n_judge_failures", "n_assistant_format_erro
 class LiveSummary:
     """Running aggregates of a run's rows, day by day, and the summary and report they give."""
 
-    def __init__(self, run_dir: str | Path, personas=None, tick_seconds: float = DEFAULT_TICK_SECONDS,
+    def __init__(self, run_dir: str | Path | Storage, personas=None, tick_seconds: float = DEFAULT_TICK_SECONDS,
                  days_total: int | None = None):
-        self.run_dir, self.personas = Path(run_dir), personas
+        self.run_dir, self.personas = Storage.of(run_dir), personas
         self.tick_seconds, self.days_total = tick_seconds, days_total
         self._arms: dict[str, dict] = {}
         self._persona_days: dict[str, int] = {}  # arm -> persona-days with rows (the token rate's denominator)

@@ -23,11 +23,29 @@ import pyarrow.compute as pc
 import yaml
 
 from propersim.data.rows import PAIR_KINDS
-from propersim.data.rundir import CONFIG, REPORT_DIR, REPORT_INDEX, SUMMARY, read_training_log, write_atomic
-from propersim.data.schema import ASSISTANT_ERROR, DAY, DELIVERED, PERSONA_ID, RUN_ID, SCORE_TOTAL
+from propersim.data.rundir import (
+    CONFIG,
+    REPORT_DIR,
+    REPORT_INDEX,
+    SUMMARY,
+    read_training_log,
+)
+from propersim.data.schema import (
+    ASSISTANT_ERROR,
+    DAY,
+    DELIVERED,
+    PERSONA_ID,
+    RUN_ID,
+    SCORE_TOTAL,
+)
+from propersim.data.storage import Storage
 from propersim.errors import InvalidInputError
 from propersim.metrics import plots
-from propersim.metrics.daily import DEFAULT_TICK_SECONDS, daily_summary, normalised_scores
+from propersim.metrics.daily import (
+    DEFAULT_TICK_SECONDS,
+    daily_summary,
+    normalised_scores,
+)
 
 _CSS = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:0.9em}
@@ -212,13 +230,13 @@ def _references(refs: dict | None) -> str:
             + ".</p>")
 
 
-def arm_policies(run_dir: str | Path) -> dict[str, str]:
+def arm_policies(run_dir: str | Path | Storage) -> dict[str, str]:
     """Arm name -> policy, from ``RUN_DIR/config.yaml`` (the resolved config); empty when there is none
     (imported logs) or it names no policies."""
-    path = Path(run_dir) / CONFIG
-    if not path.is_file():
+    store = Storage.of(run_dir)
+    if not store.is_file(CONFIG):
         return {}
-    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    config = yaml.safe_load(store.read_text(CONFIG)) or {}
     arms = config.get("arms") or {}
     if arms:
         return {name: arm["policy"] for name, arm in arms.items() if isinstance(arm, dict) and "policy" in arm}
@@ -266,7 +284,7 @@ def summarize(table: pa.Table, tick_seconds: float = DEFAULT_TICK_SECONDS) -> di
     return summary
 
 
-def write_report(run_dir: str | Path, table: pa.Table, personas=None,
+def write_report(run_dir: str | Path | Storage, table: pa.Table, personas=None,
                  tick_seconds: float = DEFAULT_TICK_SECONDS, policies: dict[str, str] | None = None) -> dict:
     """Summarise ``table`` (:func:`summarize`) and write ``RUN_DIR/summary.json`` and the report.
 
@@ -283,7 +301,7 @@ def write_report(run_dir: str | Path, table: pa.Table, personas=None,
     return write_summary(run_dir, summarize(table, tick_seconds), personas, policies=policies)
 
 
-def write_summary(run_dir: str | Path, summary: dict, personas=None, progress: dict | None = None,
+def write_summary(run_dir: str | Path | Storage, summary: dict, personas=None, progress: dict | None = None,
                   draw: bool = True, policies: dict[str, str] | None = None) -> dict:
     """Write ``summary`` as ``RUN_DIR/summary.json`` and ``RUN_DIR/report/index.html`` with its PNGs, each
     atomically (a reader never sees half a file).
@@ -299,19 +317,21 @@ def write_summary(run_dir: str | Path, summary: dict, personas=None, progress: d
     Returns:
         The summary (with ``progress`` and the normalised scores when given).
     """
-    run_dir = Path(run_dir)
-    summary = with_references(summary, arm_policies(run_dir) if policies is None else policies)
+    store = Storage.of(run_dir)
+    summary = with_references(summary, arm_policies(store) if policies is None else policies)
     by_arm: dict[str, list[dict]] = {}
-    for r in read_training_log(run_dir):
+    for r in read_training_log(store):
         by_arm.setdefault(r["arm"], []).append(r)
     for arm, records in by_arm.items():
         if arm in summary["arms"] and (totals := training_totals(records)) is not None:
             summary["arms"][arm]["training"] = totals
     if progress is not None:
         summary = {**summary, "progress": progress}
-    out = run_dir / REPORT_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    write_atomic(run_dir / SUMMARY, json.dumps(summary, indent=1, allow_nan=False))
+    out = store.staging(REPORT_DIR)  # the figures are drawn here, then stored beside the page
+    store.write(SUMMARY, json.dumps(summary, indent=1, allow_nan=False))
     figures = _figures(summary, out, personas, None if progress is None else "draw" if draw else "keep")
-    write_atomic(out / REPORT_INDEX, _html(summary, figures, f"propersim report: {run_dir.resolve().name}", by_arm))
+    if not store.local:
+        for path in {path for section in figures.values() for _, path in section}:
+            store.write(f"{REPORT_DIR}/{path.name}", path.read_bytes())
+    store.write(f"{REPORT_DIR}/{REPORT_INDEX}", _html(summary, figures, f"propersim report: {store.name}", by_arm))
     return summary

@@ -7,23 +7,22 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 
-import pyarrow.parquet as pq
 import ray
 from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 from ray.util.placement_group import remove_placement_group
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from propersim.config import ExperimentConfig
-from propersim.data.rundir import INTERACTIONS_DIR, MEMORY_DIR, PAIRS_DIR, SHARED
+from propersim.data.rundir import INTERACTIONS_DIR, PAIRS_DIR, SHARED
 from propersim.data.store import ShardWriter
 from propersim.errors import InvalidInputError, RunInUseError
+from propersim.llm.artifacts import artifact_name
 from propersim.personas.schema import Persona
 from propersim.placement import trainer_gpus
 from propersim.runtime.cluster import check_placement, connect, wait_for_gpus
-from propersim.runtime.replicas import ReplicaRouter, start_replicas
+from propersim.runtime.replicas import ArtifactRegistry, ReplicaRouter, start_replicas
 from propersim.runtime.shard import PersonaShard
 from propersim.sim.simulator import Simulator
 from propersim.sim.wiring import day_ticks, run_id_of, used_engines
@@ -45,14 +44,14 @@ class RaySimulator(Simulator):
 
     backend = "ray"
 
-    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None, run_dir=None):
+    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None):
         self.cfg = cfg
         chunks = split(personas, cfg)
         #: persona id -> the shard that owns it (a per-persona push goes to its owner only)
         self._owner = {p.persona_id: i for i, chunk in enumerate(chunks) for p in chunk}
         self.ticks = day_ticks(cfg)
         self.restarts = 0
-        self.shards, self.replicas, self.routers = [], {}, {}
+        self.shards, self.replicas, self.routers, self.registry = [], {}, {}, None
         # (shard or None for all, method, *args) of the shard calls since the day-start state: replayed on a
         # restarted shard
         self._journal: list[tuple] = []
@@ -60,7 +59,8 @@ class RaySimulator(Simulator):
         try:
             engines = used_engines(cfg)
             check_placement(cfg, engines, len(personas))
-            self.replicas = start_replicas(cfg, engines)
+            registry = f"{run_id_of(cfg)}/artifacts"
+            self.replicas = start_replicas(cfg, engines, registry=registry)
             # the driver's own routers: a push loads an artifact on each replica of its engine once
             self.routers = {name: ReplicaRouter(r["handles"], r["model"], r["chat"],
                                                 timeout_s=cfg.trainer.push_timeout_s)
@@ -68,13 +68,15 @@ class RaySimulator(Simulator):
             # named "<run id>/shard-<i>" in the propersim namespace: visible in `ray list actors`, and a second
             # copy of the same run on the same cluster fails at once instead of interleaving writes
             # SPREAD: shards go to different nodes where there are several
-            self.shards = [self._shard(cfg, i, chunk, config_path, run_dir) for i, chunk in enumerate(chunks)]
+            self.shards = [self._shard(cfg, i, chunk, config_path) for i, chunk in enumerate(chunks)]
             self._states = ray.get([s.state.remote() for s in self.shards])
+            # after the shards: a second copy of the run has stopped at their names
+            self.registry = ArtifactRegistry.options(name=registry).remote()
         except BaseException:
             self.close()
             raise
 
-    def _shard(self, cfg: ExperimentConfig, i: int, personas: list[Persona], config_path, run_dir):
+    def _shard(self, cfg: ExperimentConfig, i: int, personas: list[Persona], config_path):
         """Start shard ``i``.
 
         Raises:
@@ -83,7 +85,7 @@ class RaySimulator(Simulator):
         name = f"{run_id_of(cfg)}/shard-{i}"
         try:
             return (PersonaShard.options(name=name, num_cpus=cfg.runtime.shard_cpus, scheduling_strategy="SPREAD")
-                    .remote(cfg, personas, config_path, self.replicas, run_dir and run_dir / MEMORY_DIR, i))
+                    .remote(cfg, personas, config_path, self.replicas))
         except ValueError as e:
             if "already taken" not in str(e):
                 raise
@@ -155,23 +157,31 @@ class RaySimulator(Simulator):
         return tuple(self.shards[i].run_ticks.options(num_returns=3).remote(day, ticks.start, ticks.stop))
 
     def _write(self, day: int, part: int, table_refs: list, writer: ShardWriter, dataset: str) -> None:
-        """Ray Data writes the part's tables (on the driver's node, where RUN_DIR is) into a temporary
-        directory; the files are then renamed into ``<dataset>/day=D/`` and entered in the manifest. The write
-        tasks ask for no CPU: the driver's node is often a head started with none."""
+        """Ray Data writes the part's tables into a temporary directory of the run's storage; the files are then
+        moved into ``<dataset>/day=D/`` and entered in the manifest. The write tasks ask for no CPU (the driver's
+        node is often a head started with none). On a local RUN_DIR they run on the driver's node, which is
+        where it is; an object store takes them from any node. A Ray client (``ray://``) driver with a local
+        RUN_DIR gets the tables and writes them itself: its disk is not on the cluster."""
         import ray.data
 
-        tmp = writer.run_dir / dataset / f".tmp-day={day}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
-        ray.data.from_arrow_refs(table_refs).write_parquet(
-            # store_schema keeps the exact Arrow types (Parquet itself has no seconds-unit timestamp)
-            str(tmp), compression="zstd", store_schema=True,
-            ray_remote_args={"scheduling_strategy": here, "num_cpus": 0})
-        files = sorted(tmp.glob("*.parquet"))
+        store = writer.store
+        tmp = f"{dataset}/.tmp-day={day}-part={part}"
+        store.delete(tmp)
+        if store.local and ray.util.client.ray.is_connected():
+            for k, table in enumerate(t for t in ray.get(table_refs) if t.num_rows or dataset == INTERACTIONS_DIR):
+                store.write_table(f"{tmp}/{k:05d}.parquet", table)
+        else:
+            here = {"scheduling_strategy": NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(),
+                                                                           soft=False)} if store.local else {}
+            ray.data.from_arrow_refs(table_refs).write_parquet(
+                # store_schema keeps the exact Arrow types (Parquet itself has no seconds-unit timestamp)
+                store.path(tmp), filesystem=store.fs, compression="zstd", store_schema=True,
+                ray_remote_args={**here, "num_cpus": 0})
+        files = [rel for rel in store.files(tmp) if rel.endswith(".parquet")]
         if dataset != INTERACTIONS_DIR:  # only the interactions keep empty shards (a day with no one awake)
-            files = [f for f in files if pq.read_metadata(f).num_rows]
+            files = [rel for rel in files if store.num_rows(rel)]
         writer.adopt(files, day, dataset, part)
-        shutil.rmtree(tmp, ignore_errors=True)
+        store.delete(tmp)
 
     def train(self, fn, jobs) -> list:
         """Each job as a Ray task with ``trainer.gpus`` GPUs (one CPU each without), all submitted at once: Ray
@@ -186,26 +196,31 @@ class RaySimulator(Simulator):
         task = ray.remote(fn).options(num_gpus=gpus, num_cpus=0 if gpus else 1)
         return ray.get([task.remote(job) for job in jobs])
 
-    def push_policy(self, arm, version, kind, paths) -> dict[str, float]:
-        """Every replica of the arm's engine loads each artifact once (here, from the driver); then each shard
-        gets the version and the paths of its own personas (a ``shared`` artifact goes to every shard).
+    def push_policy(self, arm, version, artifacts) -> dict[str, float]:
+        """Each artifact goes into the object store once and into the run's registry; every replica of the arm's
+        engine writes it into its node's cache and loads it; then each shard gets the version and the cached
+        paths of its own personas (a ``shared`` artifact goes to every shard). Seconds per key: from the put
+        to every replica having loaded it.
 
         Raises:
             TimeoutError: the shards did not all take the push within ``trainer.push_timeout_s``.
         """
         router = self.routers[self.cfg.arm_configs()[arm].engine]
-        mine = [{k: p for k, p in paths.items() if k == SHARED or self._owner[int(k)] == i}
-                for i in range(len(self.shards))]
-        timeout, seconds = self.cfg.trainer.push_timeout_s, {}
+        kind = next(iter(artifacts.values())).kind
+        timeout, seconds, paths = self.cfg.trainer.push_timeout_s, {}, {}
         try:
-            for key, path in paths.items():
+            for key, artifact in artifacts.items():
                 start = time.perf_counter()
-                router.preload(**{kind: path})
+                name = artifact_name(run_id_of(self.cfg), arm, version, key, artifact)
+                ray.get(self.registry.put.remote(f"{arm}/{key}", name, [ray.put(artifact)]), timeout=timeout)
+                paths[key] = router.load_artifact(kind, name)
                 seconds[key] = time.perf_counter() - start
+            mine = [{k: p for k, p in paths.items() if k == SHARED or self._owner[int(k)] == i}
+                    for i in range(len(self.shards))]
             ray.get([s.use_policy.remote(arm, version, kind, own) for s, own in zip(self.shards, mine)],
                     timeout=timeout)
         except GetTimeoutError:
-            raise TimeoutError(f"pushing version {version} of arm {arm!r} ({len(paths)} {kind}s) to "
+            raise TimeoutError(f"pushing version {version} of arm {arm!r} ({len(artifacts)} {kind}s) to "
                                f"{len(self.shards)} shards did not finish in trainer.push_timeout_s={timeout:g} s"
                                ) from None
         self._journal += [(i, "use_policy", arm, version, kind, own) for i, own in enumerate(mine)]
@@ -232,11 +247,11 @@ class RaySimulator(Simulator):
             ray.get([h.close.remote() for h in handles], timeout=60)
         except Exception as e:  # a replica that is already gone needs no closing
             log.warning("closing engine replicas: %s", e)
-        for actor in handles + self.shards:
+        for actor in handles + self.shards + ([self.registry] if self.registry else []):
             ray.kill(actor, no_restart=True)
         for r in self.replicas.values():  # the replicas' GPUs go back to the cluster
             if r["group"] is not None:
                 remove_placement_group(r["group"])
-        self.shards, self.replicas, self.routers = [], {}, {}
+        self.shards, self.replicas, self.routers, self.registry = [], {}, {}, None
         if self._owns_ray:
             ray.shutdown()

@@ -7,6 +7,11 @@ flight per replica (so many shards cannot flood an engine: each replica holds at
 requests), and sends a chunk whose replica died to the next free replica. Generation has no side effects, so a
 retried chunk is never scored twice: the caller scores only what comes back. A replica that failed rests
 (backoff up to 10 s) before it is tried again, so a restarting engine is not hammered.
+
+Pushed adapters and weights reach a replica as bytes (:class:`~propersim.llm.artifacts.Artifact`): the driver
+puts each in the object store and lists it in the run's :class:`ArtifactRegistry`; a replica writes it into
+its node's cache before loading it, and one restarted on another node fetches what its requests name from
+the registry, so no node needs a disk it shares with another.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from pathlib import Path
 
 import ray
 from ray.exceptions import RayActorError
@@ -21,6 +27,7 @@ from ray.util.placement_group import placement_group
 from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 from propersim.config import ExperimentConfig
+from propersim.llm.artifacts import artifacts_root, cached_path, materialise
 from propersim.llm.engine import Engine, Generation, GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -29,14 +36,50 @@ log = logging.getLogger(__name__)
 REPLICA_ENV = {"env_vars": {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}}
 
 
+#: How many versions of one adapter the registry keeps (an asynchronous push serves two at once).
+KEPT_VERSIONS = 2
+
+
+@ray.remote(num_cpus=0, max_restarts=0)
+class ArtifactRegistry:
+    """The artifacts a run has pushed, by cache name (:func:`~propersim.llm.artifacts.artifact_name`), as object
+    refs: the latest :data:`KEPT_VERSIONS` of each adapter."""
+
+    def __init__(self):
+        self._refs: dict[str, ray.ObjectRef] = {}
+        self._versions: dict[str, deque] = {}
+
+    def put(self, adapter: str, name: str, boxed: list) -> None:
+        """Keep ``boxed[0]`` (a ref, boxed so that Ray passes the ref, not its value) as version ``name`` of
+        ``adapter``; the oldest version beyond :data:`KEPT_VERSIONS` is let go."""
+        versions = self._versions.setdefault(adapter, deque())
+        if name not in self._refs:
+            versions.append(name)
+        self._refs[name] = boxed[0]
+        while len(versions) > KEPT_VERSIONS:
+            del self._refs[versions.popleft()]
+
+    def get(self, name: str) -> list:
+        """``[ref]`` of artifact ``name``.
+
+        Raises:
+            KeyError: the run has not pushed it, or no longer keeps it.
+        """
+        if name not in self._refs:
+            raise KeyError(f"artifact {name!r} is not (or no longer) in the run's registry")
+        return [self._refs[name]]
+
+
 @ray.remote(max_restarts=-1, max_task_retries=0)
 class EngineReplica:
-    """One engine of the config's ``engines`` group."""
+    """One engine of the config's ``engines`` group; ``registry``: the name of the run's
+    :class:`ArtifactRegistry` actor."""
 
-    def __init__(self, engine_cfg, seed: int):
+    def __init__(self, engine_cfg, seed: int, registry: str | None = None):
         from propersim.llm import make_engine
 
         self.engine = make_engine(engine_cfg, seed)
+        self._registry = registry
         self._loaded: list[tuple[str, str]] = []
 
     def describe(self) -> tuple[str, bool]:
@@ -44,14 +87,29 @@ class EngineReplica:
         return self.engine.model, self.engine.has_chat_template
 
     def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
+        for path in {p for r in requests for p in (r.adapter, r.weights) if p}:
+            self._local(path)
         return self.engine.generate(requests)
 
-    def preload(self, adapter: str | None = None, weights: str | None = None) -> None:
-        self.engine.preload(adapter, weights)
-        self._loaded.append(("adapter", adapter) if adapter else ("weights", weights))
+    def load_artifact(self, kind: str, name: str) -> str:
+        """Write artifact ``name`` into this node's cache (once per node) and load it; returns its directory."""
+        path = self._local(str(cached_path(name)))
+        self.engine.preload(**{kind: path})
+        self._loaded.append((kind, name))
+        return path
+
+    def _local(self, path: str) -> str:
+        """``path``, fetched from the registry into this node's cache first when it is a pushed artifact this
+        node does not have yet (a replica restarted elsewhere)."""
+        root = artifacts_root()
+        if Path(path).is_dir() or self._registry is None or not Path(path).is_relative_to(root):
+            return path
+        name = Path(path).relative_to(root).as_posix()
+        registry = ray.get_actor(self._registry)
+        return materialise(ray.get(ray.get(registry.get.remote(name))[0]), name)
 
     def loaded(self) -> list[tuple[str, str]]:
-        """(kind, path) of every push this replica has loaded since it started, in order."""
+        """(kind, artifact name) of every push this replica has loaded since it started, in order."""
         return list(self._loaded)
 
     def close(self) -> None:
@@ -59,8 +117,9 @@ class EngineReplica:
 
 
 def start_replicas(cfg: ExperimentConfig, names: set[str], ready_timeout_s: float = 1800,
-                   replica_cls=EngineReplica) -> dict[str, dict]:
-    """Start ``replicas`` actors of ``replica_cls`` for each named engine and wait until they serve.
+                   replica_cls=EngineReplica, registry: str | None = None) -> dict[str, dict]:
+    """Start ``replicas`` actors of ``replica_cls`` for each named engine and wait until they serve; pushed
+    artifacts come from the :class:`ArtifactRegistry` named ``registry``.
 
     GPU replicas of one engine are packed by a placement group of one bundle per replica (``gpus_per_replica``
     each: the ``tensor_parallel_size`` GPUs of a TP replica on one node; a fraction of a GPU allowed); CPU
@@ -81,8 +140,8 @@ def start_replicas(cfg: ExperimentConfig, names: set[str], ready_timeout_s: floa
             group = placement_group([{"GPU": ecfg.gpus_per_replica}] * ecfg.replicas, strategy="PACK")
             ray.get(group.ready(), timeout=ready_timeout_s)
         handles = [replica_cls.options(**options, **({"scheduling_strategy": PlacementGroupSchedulingStrategy(
-            group, placement_group_bundle_index=i)} if group else {})).remote(ecfg, cfg.run.seed + 1000 * offset + i)
-            for i in range(ecfg.replicas)]
+            group, placement_group_bundle_index=i)} if group else {})).remote(
+                ecfg, cfg.run.seed + 1000 * offset + i, registry) for i in range(ecfg.replicas)]
         model, chat = ray.get([h.describe.remote() for h in handles], timeout=ready_timeout_s)[0]
         out[name] = {"handles": handles, "model": model, "chat": chat, "group": group}
     return out
@@ -114,13 +173,26 @@ class ReplicaRouter(Engine):
         return self._chat
 
     def preload(self, adapter: str | None = None, weights: str | None = None) -> None:
-        """Every live replica loads the adapter or weights now (one that is down loads them on first use after
-        its restart: requests name what they need)."""
-        for ref in [h.preload.remote(adapter, weights) for h in self.handles]:
+        raise NotImplementedError("replicas load pushes as artifacts: ReplicaRouter.load_artifact")
+
+    def load_artifact(self, kind: str, name: str) -> str:
+        """Every live replica writes the registry's artifact ``name`` into its node's cache and loads it now (one
+        that is down fetches it on first use after its restart: requests name what they need); returns its
+        directory on the nodes.
+
+        Raises:
+            RuntimeError: the replicas' nodes keep their caches at different paths (``PROPERSIM_CACHE``).
+        """
+        paths = set()
+        for ref in [h.load_artifact.remote(kind, name) for h in self.handles]:
             try:
-                ray.get(ref, timeout=self.timeout_s)
+                paths.add(ray.get(ref, timeout=self.timeout_s))
             except RayActorError as e:
-                log.warning("replica down during a preload (it loads on first use): %s", e)
+                log.warning("replica down during a push (it loads on first use): %s", e)
+        if len(paths) > 1:
+            raise RuntimeError(f"engine {self.model!r}: its replicas' nodes cache artifacts at different paths "
+                               f"({sorted(paths)}); set PROPERSIM_CACHE to the same path on every node")
+        return paths.pop() if paths else str(cached_path(name))
 
     def generate(self, requests: list[GenerationRequest]) -> list[Generation]:
         """Raises RuntimeError when a chunk found no live replica for ``timeout_s``."""

@@ -15,14 +15,12 @@ class PersonaShard:
     Two threads: one runs the day, the other answers :meth:`progress`.
     """
 
-    def __init__(self, cfg, personas: list, config_path, replicas: dict[str, dict], memory_dir=None,
-                 shard: int = 0):
-        """``memory_dir``/``shard``: where this shard's Milvus Lite files of retrieval memories live."""
+    def __init__(self, cfg, personas: list, config_path, replicas: dict[str, dict]):
         from propersim.sim.wiring import EnginePool, build_group
 
         routers = {name: ReplicaRouter(r["handles"], r["model"], r["chat"], cfg.runtime.max_in_flight)
                    for name, r in replicas.items()}
-        self.group = build_group(cfg, personas, config_path, EnginePool(cfg, shared=routers), memory_dir, shard)
+        self.group = build_group(cfg, personas, config_path, EnginePool(cfg, shared=routers))
         self._progress = (0, self.group.ticks.start)
 
     def run_ticks(self, day: int, start: int, stop: int) -> tuple[pa.Table, pa.Table, int]:

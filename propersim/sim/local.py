@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from propersim.config import ConfigError, ExperimentConfig
-from propersim.data.rundir import MEMORY_DIR, PAIRS_DIR
+from propersim.data.rundir import PAIRS_DIR
 from propersim.data.store import ShardWriter, shard_name
+from propersim.llm.artifacts import artifact_name, materialise
 from propersim.personas.schema import Persona
 from propersim.sim.simulator import Simulator
-from propersim.sim.wiring import EnginePool, build_group
+from propersim.sim.wiring import EnginePool, build_group, run_id_of
 
 
 class LocalSimulator(Simulator):
@@ -18,7 +18,7 @@ class LocalSimulator(Simulator):
 
     backend = "local"
 
-    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None, run_dir: Path | None = None,
+    def __init__(self, cfg: ExperimentConfig, personas: list[Persona], config_path=None,
                  engines: dict | None = None):
         """``engines``: engines already built by the caller (name -> Engine) to use instead of starting them.
 
@@ -30,7 +30,7 @@ class LocalSimulator(Simulator):
                               "simulator; run it with the Ray runtime's RaySimulator (the CLI does)")
         self.cfg = cfg
         self.engines = EnginePool(cfg, shared=engines)
-        self.group = build_group(cfg, personas, config_path, self.engines, run_dir and Path(run_dir) / MEMORY_DIR)
+        self.group = build_group(cfg, personas, config_path, self.engines)
         self.restarts = 0
 
     def run_ticks(self, day, ticks, writer: ShardWriter, part, on_tick) -> None:
@@ -43,12 +43,15 @@ class LocalSimulator(Simulator):
         """Each job in turn, in this process."""
         return [fn(job) for job in jobs]
 
-    def push_policy(self, arm, version, kind, paths) -> dict[str, float]:
+    def push_policy(self, arm, version, artifacts) -> dict[str, float]:
+        """Each artifact into this machine's cache, loaded by the arm's engine."""
         engine = self.engines.get(self.cfg.arm_configs()[arm].engine, f"arms.{arm}.engine")
-        seconds = {}
-        for key, path in paths.items():
+        kind = next(iter(artifacts.values())).kind
+        seconds, paths = {}, {}
+        for key, artifact in artifacts.items():
             start = time.perf_counter()
-            engine.preload(**{kind: path})
+            paths[key] = materialise(artifact, artifact_name(run_id_of(self.cfg), arm, version, key, artifact))
+            engine.preload(**{kind: paths[key]})
             seconds[key] = time.perf_counter() - start
         self.group.arm(arm).policy.use_policy(version, kind, paths)
         return seconds

@@ -22,17 +22,18 @@ from propersim.data.rundir import (
     check_same_config,
     prepare_run_dir,
     run_lock,
-    write_atomic,
 )
 from propersim.data.schema import ACTION, ARM, DAY, DELIVERED, PERSONA_ID, REASONS, RECOMMENDATION, SCORE_TOTAL, TICK
+from propersim.data.storage import Storage
 from propersim.data.store import ShardWriter, read_dataset, read_interactions
+from propersim.errors import StorageWriteError
 from propersim.sim.local import LocalSimulator
 from propersim.sim.schedule import Schedule
 from propersim.sim.simulator import Simulator, SimulatorFactory
 from propersim.sim.wiring import day_ticks, run_id_of, select_personas
 
 
-def resume_point(run_dir: Path) -> tuple[int, dict | None]:
+def resume_point(run_dir: Storage) -> tuple[int, dict | None]:
     """The day to continue ``run_dir`` from and the state to continue with (its config is checked first, by
     :func:`~propersim.data.rundir.check_same_config`)."""
     checkpoint = latest_checkpoint(run_dir)
@@ -53,13 +54,14 @@ class _Progress:
                     disable=not self.enabled)
 
 
-def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite: bool = False,
+def run(cfg: ExperimentConfig, run_dir: str | Path | Storage, config_path=None, overwrite: bool = False,
         resume: bool = False, progress: bool = True, simulator: SimulatorFactory = LocalSimulator,
         training: type | None = None) -> dict:
-    """Simulate every day on ``simulator(cfg, personas, config_path, run_dir)``, write each day's interactions
+    """Simulate every day on ``simulator(cfg, personas, config_path)``, write each day's interactions
     and pairs, train the learning arms at their cadence (:mod:`propersim.sim.schedule`) with ``training``
     (``trainers.points.Trainings``, given by the caller: the simulation imports no training code), checkpoint at
-    each day's end, then write the report. With ``resume``, continue ``run_dir`` from its last checkpoint.
+    each day's end, then write the report. With ``resume``, continue ``run_dir`` (a path or a URI,
+    :mod:`propersim.data.storage`) from its last checkpoint.
 
     Returns:
         The summary dict written to ``RUN_DIR/summary.json``.
@@ -67,7 +69,7 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
     Raises:
         ValueError: an arm learns but no ``training`` was given.
     """
-    run_dir = Path(run_dir)
+    run_dir = Storage.of(run_dir)
     learners = cfg.learning_arms()
     if learners and training is None:
         raise ValueError(f"arms {learners} learn, but run() was given no training: pass "
@@ -85,14 +87,14 @@ def run(cfg: ExperimentConfig, run_dir: str | Path, config_path=None, overwrite:
                 training.forget_after(run_dir, first_day - 1, state["pending"] if state else [])
         else:
             prepare_run_dir(run_dir, overwrite)
-            (run_dir / CONFIG).write_text(to_yaml(cfg))
+            run_dir.write(CONFIG, to_yaml(cfg))
             first_day, state = 1, None
         days = range(first_day, cfg.sim.days + 1)
         outputs = _Outputs(cfg, run_dir, personas, first_day, track=bool(days))
         try:
             if not days:  # a finished run: nothing left to do but its summary
                 return outputs.live.write(running=False)
-            sim = simulator(cfg, personas, config_path, run_dir)
+            sim = simulator(cfg, personas, config_path)
             try:
                 outputs.runtime.update(backend=sim.backend, resumed_at_day=first_day if resume else None)
                 _simulate(cfg, run_dir, sim, days, schedule, state, progress, personas, outputs, training)
@@ -107,7 +109,7 @@ class _Outputs:
     """What a run writes besides its rows, as it goes: the live summary and report, ``runtime.json``, and the
     experiment trackers."""
 
-    def __init__(self, cfg: ExperimentConfig, run_dir: Path, personas: list, first_day: int, track: bool):
+    def __init__(self, cfg: ExperimentConfig, run_dir: Storage, personas: list, first_day: int, track: bool):
         """``track``: start the run's trackers (not for a finished run)."""
         from propersim.metrics.live import LiveSummary
         from propersim.metrics.trackers import make_trackers
@@ -120,7 +122,8 @@ class _Outputs:
         self.runtime = {"backend": None, "address": cfg.runtime.address, "shards": None, "shard_restarts": 0,
                         "resumed_at_day": None, "days_done": first_day - 1, "days_total": cfg.sim.days,
                         "finished": False, "updated": None, "day_seconds": {}, "live_summary_seconds": {}}
-        self.trackers = make_trackers(cfg.run.trackers, run_dir, run_id_of(cfg), resume=first_day > 1) if track else []
+        self.trackers = (make_trackers(cfg.run.trackers, run_dir.staging(), run_id_of(cfg), resume=first_day > 1)
+                         if track else [])
         if first_day == 1:
             for tracker in self.trackers:
                 tracker.log_config(OmegaConf.to_container(OmegaConf.structured(cfg)))
@@ -143,7 +146,7 @@ class _Outputs:
         self.runtime["day_seconds"][day] = seconds
         self.runtime.update(shards=len(state["shards"]), shard_restarts=sim.restarts, days_done=day,
                             finished=day == self.cfg.sim.days, updated=time.time())
-        write_atomic(self.run_dir / RUNTIME, json.dumps(self.runtime, indent=1))
+        self.run_dir.write(RUNTIME, json.dumps(self.runtime, indent=1))
 
     def pushed(self, records: list[dict]) -> None:
         """A training point's records, once its adapters are pushed."""
@@ -167,7 +170,7 @@ def _samples(rows) -> list[dict]:
     return picked.select([ARM, PERSONA_ID, DAY, TICK, ACTION, RECOMMENDATION, SCORE_TOTAL, REASONS]).to_pylist()
 
 
-def _simulate(cfg: ExperimentConfig, run_dir: Path, sim: Simulator, days: range, schedule: Schedule,
+def _simulate(cfg: ExperimentConfig, run_dir: Storage, sim: Simulator, days: range, schedule: Schedule,
               state: dict | None, progress: bool, personas: list, outputs: _Outputs, training: type | None) -> None:
     """The day loop: every day's parts, the training points between them (none without ``training``), a
     checkpoint at each day's end, and what ``outputs`` writes after each push and day."""
@@ -182,32 +185,36 @@ def _simulate(cfg: ExperimentConfig, run_dir: Path, sim: Simulator, days: range,
         writer = ShardWriter(run_dir)
         bars = _Progress(tqdm(days, desc="simulated days", unit="day", disable=not progress), window, progress)
         for day in bars.days:
-            writer.clear_day(day)
-            writer.clear_day(day, PAIRS_DIR)
-            start = time.perf_counter()
-            with bars.day(day, cfg.sim.days, f", {len(personas)} personas") as ticks:
-                def on_tick(tick, ticks=ticks):
-                    ticks.n = tick - window.start
-                    ticks.refresh()
-                for part, offsets in enumerate(schedule.segments(day)):
-                    sim.run_ticks(day, window[offsets.start:offsets.stop], writer, part, on_tick)
-                    if trainings:
-                        if (day, offsets.stop) in schedule.push_at:
-                            bars.days.set_postfix_str(f"day {day}/{cfg.sim.days}: training "
-                                                      f"{', '.join(cfg.learning_arms())}")
-                        trainings.at((day, offsets.stop))
-            seconds = round(time.perf_counter() - start, 3)
-            state = {**sim.state(), "adapters": adapters, "pending": trainings.pending if trainings else []}
-            save_checkpoint(run_dir, day, state)
-            _write_planner_failures(run_dir, state)
-            outputs.day_done(day, seconds, state, sim)
+            try:
+                writer.clear_day(day)
+                writer.clear_day(day, PAIRS_DIR)
+                start = time.perf_counter()
+                with bars.day(day, cfg.sim.days, f", {len(personas)} personas") as ticks:
+                    def on_tick(tick, ticks=ticks):
+                        ticks.n = tick - window.start
+                        ticks.refresh()
+                    for part, offsets in enumerate(schedule.segments(day)):
+                        sim.run_ticks(day, window[offsets.start:offsets.stop], writer, part, on_tick)
+                        if trainings:
+                            if (day, offsets.stop) in schedule.push_at:
+                                bars.days.set_postfix_str(f"day {day}/{cfg.sim.days}: training "
+                                                          f"{', '.join(cfg.learning_arms())}")
+                            trainings.at((day, offsets.stop))
+                seconds = round(time.perf_counter() - start, 3)
+                state = {**sim.state(), "adapters": adapters, "pending": trainings.pending if trainings else []}
+                save_checkpoint(run_dir, day, state)
+                _write_planner_failures(run_dir, state)
+                outputs.day_done(day, seconds, state, sim)
+            except StorageWriteError as e:  # the CLI names the day: the days before it are intact
+                e.day = day
+                raise
     finally:
         if trainings:
             trainings.close()
 
 
-def _write_planner_failures(run_dir: Path, state: dict) -> None:
+def _write_planner_failures(run_dir: Storage, state: dict) -> None:
     """LLM plans that fell back to the procedural planner, as ``RUN_DIR/planner_failures.json``."""
     failures = [f for shard in state["shards"] for f in shard["planner_failures"]]
     if failures:
-        (run_dir / PLANNER_FAILURES).write_text(json.dumps(failures, indent=1))
+        run_dir.write(PLANNER_FAILURES, json.dumps(failures, indent=1))

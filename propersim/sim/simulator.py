@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from propersim.data.store import ShardWriter
+from propersim.llm.artifacts import Artifact
 
 
 class Simulator(ABC):
@@ -35,9 +36,10 @@ class Simulator(ABC):
         per job, in order."""
 
     @abstractmethod
-    def push_policy(self, arm: str, version: int, kind: str, paths: dict[str, str]) -> dict[str, float]:
-        """``arm`` generates as ``version`` from its next batch on with the adapters or weights in ``paths``
-        (``shared`` or a persona id -> directory), each loaded by the arm's engine once before this returns.
+    def push_policy(self, arm: str, version: int, artifacts: dict[str, Artifact]) -> dict[str, float]:
+        """``arm`` generates as ``version`` from its next batch on with the adapters or weights in ``artifacts``
+        (``shared`` or a persona id -> artifact), each on the node of every engine replica of the arm and loaded
+        there once before this returns.
 
         Returns:
             Seconds each artifact took to load, by key.

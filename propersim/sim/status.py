@@ -7,27 +7,23 @@ import time
 from pathlib import Path
 
 from propersim.data.checkpoint import latest_checkpoint_day
-from propersim.data.rundir import CONFIG, RUNTIME, SUMMARY, read_training_log
-from propersim.errors import MissingInputError
+from propersim.data.rundir import RUNTIME, SUMMARY, load_run_config, read_training_log
+from propersim.data.storage import Storage
 
 #: A run whose last day finished longer ago than this many mean day lengths (plus a minute) looks stopped.
 STALL_DAYS = 3
 
 
-def run_status(run_dir: str | Path, now: float | None = None) -> dict:
+def run_status(run_dir: str | Path | Storage, now: float | None = None) -> dict:
     """The state of the run in ``run_dir`` from its files (config, runtime.json, checkpoints, training log,
     summary), without touching the run.
 
     Raises:
         MissingInputError: ``run_dir`` holds no run.
     """
-    from propersim.config import load_config
-
-    run_dir, now = Path(run_dir), time.time() if now is None else now
-    if not (run_dir / CONFIG).is_file():
-        raise MissingInputError(f"{run_dir}: no run there (no {CONFIG})")
-    cfg = load_config(run_dir / CONFIG)
-    runtime = json.loads((run_dir / RUNTIME).read_text()) if (run_dir / RUNTIME).is_file() else {}
+    run_dir, now = Storage.of(run_dir), time.time() if now is None else now
+    cfg = load_run_config(run_dir)
+    runtime = json.loads(run_dir.read_text(RUNTIME)) if run_dir.is_file(RUNTIME) else {}
     days_done = latest_checkpoint_day(run_dir) or 0
     seconds = [float(s) for s in runtime.get("day_seconds", {}).values()]
     per_day = sum(seconds) / len(seconds) if seconds else None
@@ -47,8 +43,8 @@ def run_status(run_dir: str | Path, now: float | None = None) -> dict:
         last = (records[-1]["day"], records[-1]["after_tick"])
         training = [r for r in records if (r["day"], r["after_tick"]) == last]
     arms = {}
-    if (run_dir / SUMMARY).is_file():
-        for arm, data in json.loads((run_dir / SUMMARY).read_text())["arms"].items():
+    if run_dir.is_file(SUMMARY):
+        for arm, data in json.loads(run_dir.read_text(SUMMARY))["arms"].items():
             latest = data["daily"][-1]
             arms[arm] = {"day": latest["day"], "mean_score": latest["mean_score"],
                          "recs_per_hour": latest["recs_per_hour"]}

@@ -89,25 +89,13 @@ def sentence_embedder():
     return SentenceTransformer(str(resolve_model("all-minilm-l6-v2")), device="cpu")
 
 
-def make_retrieval(name: str, acfg, cfg: ExperimentConfig, personas: list[Persona], memory_dir: Path | None,
-                   shard: int):
-    """The retrieval memory of arm ``name`` for these personas: a Milvus server collection (``memory_uri``) or
-    a Milvus Lite file ``memory_dir/shard-<shard>-<arm>.db``.
-
-    Raises:
-        ConfigError: neither a server URI nor a memory directory.
-    """
+def make_retrieval(name: str, acfg, cfg: ExperimentConfig, personas: list[Persona]):
+    """The retrieval memory of arm ``name`` for these personas: a collection of the run on a Milvus server
+    (``memory_uri``), else a node-local Milvus Lite file (the items themselves are in the policy's state)."""
     from propersim.assistant.retrieval import RetrievalMemory
 
-    if acfg.memory_uri:
-        uri = acfg.memory_uri
-    elif memory_dir is None:
-        raise ConfigError(f"arms.{name}.retrieval needs a run directory or arms.{name}.memory_uri")
-    else:
-        memory_dir.mkdir(parents=True, exist_ok=True)
-        uri = str(memory_dir / f"shard-{shard}-{name}.db")
     collection = re.sub(r"\W", "_", f"m_{run_id_of(cfg)}_{name}")
-    return RetrievalMemory(uri, collection, sentence_embedder(), [p.persona_id for p in personas])
+    return RetrievalMemory(acfg.memory_uri or None, collection, sentence_embedder(), [p.persona_id for p in personas])
 
 
 def make_arm_policy(name: str, acfg, cfg: ExperimentConfig, engines: EnginePool, clock: Clock,
@@ -137,9 +125,8 @@ def day_ticks(cfg: ExperimentConfig) -> range:
 
 
 def build_group(cfg: ExperimentConfig, personas: list[Persona], config_path=None,
-                engines: EnginePool | None = None, memory_dir: Path | None = None, shard: int = 0) -> PersonaGroup:
-    """A PersonaGroup with the run's planner, judge and arms (LLM roles take their engines from ``engines``;
-    retrieval memories live in ``memory_dir`` as shard ``shard``'s files)."""
+                engines: EnginePool | None = None) -> PersonaGroup:
+    """A PersonaGroup with the run's planner, judge and arms (LLM roles take their engines from ``engines``)."""
     engines = engines or EnginePool(cfg)
     clock = Clock(cfg.sim.tick_seconds, Clock.parse_date(cfg.sim.start_date))
     trace_dir = resolve_path(cfg.world.trace_dir, config_path)
@@ -147,7 +134,7 @@ def build_group(cfg: ExperimentConfig, personas: list[Persona], config_path=None
         else None
     planner = make_planner(cfg.world.planner, clock, cfg.run.seed, trace_dir, planner_engine, cfg.world.retries)
     arms = [Arm(name, make_arm_policy(name, acfg, cfg, engines, clock, make_retrieval(
-                name, acfg, cfg, personas, memory_dir, shard) if acfg.policy == "llm" and acfg.retrieval else None),
+                name, acfg, cfg, personas) if acfg.policy == "llm" and acfg.retrieval else None),
                 pairs=acfg.learn)
             for name, acfg in cfg.arm_configs().items()]
     return PersonaGroup(personas, arms, planner, make_judge(cfg, engines, clock), clock, run_id_of(cfg),

@@ -1,5 +1,7 @@
 """The retrieval memory on a real Milvus Lite file with the real all-MiniLM-L6-v2 embedder."""
 
+from pathlib import Path
+
 import pytest
 
 from propersim.assistant.retrieval import Recalled, RetrievalMemory
@@ -14,8 +16,8 @@ def item(pid, day, tick, action, suggestion="No Recommendation", score=3, reason
 
 
 @pytest.fixture
-def memory(tmp_path):
-    mem = RetrievalMemory(str(tmp_path / "m.db"), "m_test", sentence_embedder(), [1, 2])
+def memory():
+    mem = RetrievalMemory(None, "m_test", sentence_embedder(), [1, 2])
     mem.add([item(1, 1, 10, "cooking pasta in the kitchen", "Try adding basil", 4, "fits cooking"),
              item(1, 1, 20, "jogging in the park"),
              item(1, 2, 30, "watching a football match on TV", "Grab a snack", 1, "interrupts the match"),
@@ -40,19 +42,35 @@ def test_levels_show_action_suggestion_score_reason():
     assert r.render("ASCR") == "cooking pasta | suggested: Try basil | score 4/4 | because: fits cooking"
 
 
-def test_forget_after_drops_later_days_of_its_personas(memory, tmp_path):
-    memory.forget_after(1)
-    assert {r.day for r in memory.search([1], ["watching TV"], 5)[0]} == {1}
-    # the same file reopens in the same process and holds what was stored, the deletion included
-    other = RetrievalMemory(str(tmp_path / "m.db"), "m_test", sentence_embedder(), [2])
+def test_replace_holds_exactly_the_given_items_of_its_personas(memory):
+    memory.replace([item(1, 1, 20, "jogging in the park"), item(2, 3, 5, "reading a novel")])
+    assert [(r.day, r.tick) for r in memory.search([1], ["cooking pasta"], 5)[0]] == [(1, 20)]
+    assert [r.action for r in memory.search([2], ["cooking"], 5)[0]] == ["reading a novel"]
+
+
+def test_a_new_memory_on_a_shared_collection_clears_only_its_personas(tmp_path):
+    """As on a Milvus server shared by the shards: a restarted shard's memory starts without its personas'
+    stale items and leaves the other shard's alone."""
+    uri = str(tmp_path / "server.db")
+    first = RetrievalMemory(uri, "m_shared", sentence_embedder(), [1, 2])
+    first.add([item(1, 1, 10, "cooking pasta"), item(2, 1, 10, "cooking a curry")])
+    first.close()
+    again = RetrievalMemory(uri, "m_shared", sentence_embedder(), [2])
     try:
-        assert sorted((r.day, r.tick) for r in other.search([1], ["watching TV"], 5)[0]) == [(1, 10), (1, 20)]
-        assert [r.action for r in other.search([2], ["cooking"], 5)[0]] == ["cooking a curry in the kitchen"]
-        other.forget_after(0)  # it serves persona 2 only: persona 1's items stay
-        assert other.search([2], ["cooking"], 5) == [[]]
-        assert sorted((r.day, r.tick) for r in memory.search([1], ["cooking"], 5)[0]) == [(1, 10), (1, 20)]
+        assert again.search([2], ["cooking"], 5) == [[]]
+        assert [r.action for r in again.search([1], ["cooking"], 5)[0]] == ["cooking pasta"]
     finally:
-        other.close()
+        again.close()
+    assert (tmp_path / "server.db").exists()
+
+
+def test_a_scratch_memory_removes_its_file_on_close():
+    mem = RetrievalMemory(None, "m_scratch", sentence_embedder(), [1])
+    scratch = mem._scratch
+    mem.add([item(1, 1, 10, "cooking pasta")])
+    assert any(Path(scratch).iterdir())
+    mem.close()
+    assert not Path(scratch).exists()
 
 
 def test_the_policy_prompt_holds_the_recalled_items(tmp_path, persona):
@@ -69,7 +87,7 @@ def test_the_policy_prompt_holds_the_recalled_items(tmp_path, persona):
             return [Generation(" No Recommendation\n", 10, 3) for _ in requests]
 
     engine = Abstain(chat=False)
-    mem = RetrievalMemory(str(tmp_path / "p.db"), "m_policy", sentence_embedder(), [persona.persona_id])
+    mem = RetrievalMemory(None, "m_policy", sentence_embedder(), [persona.persona_id])
     cfg = AssistantConfig(policy="llm", n_candidates=1, memory="ASC", retrieval_top_k=2)
     policy = LLMPolicy(cfg, 0, engine, Clock(), "no_memory", retrieval=mem)
     policy.observe(persona.persona_id, 1, 300, "cooking pasta", "Add fresh basil", 4, "fits")
@@ -84,3 +102,29 @@ def test_the_policy_prompt_holds_the_recalled_items(tmp_path, persona):
     policy.decide_batch([obs])
     assert "Rinse the rice" not in engine.calls[-1][0].prompt
     mem.close()
+
+    # a policy elsewhere (a restarted shard on another node: a new, empty index) rebuilds it from the state
+    fresh = RetrievalMemory(None, "m_policy", sentence_embedder(), [persona.persona_id])
+    moved = LLMPolicy(cfg, 0, engine, Clock(), "no_memory", retrieval=fresh)
+    moved.load_state_dict(state)
+    moved.decide_batch([obs])
+    assert "suggested: Add fresh basil | score 4/4" in engine.calls[-1][0].prompt
+    assert moved.state_dict()["retrieval"].equals(state["retrieval"])
+    fresh.close()
+
+
+def test_a_checkpoint_without_retrieval_items_is_refused(persona):
+    from propersim.assistant.llm_policy import LLMPolicy
+    from propersim.config import AssistantConfig
+    from propersim.errors import InvalidInputError
+    from propersim.world.clock import Clock
+    from tests.fakes import ScriptedEngineBase
+
+    cfg = AssistantConfig(policy="llm", n_candidates=1, memory="ASC", retrieval_top_k=2)
+    state = LLMPolicy(cfg, 0, ScriptedEngineBase(chat=False), Clock(), "no_memory").state_dict()
+    mem = RetrievalMemory(None, "m_old", sentence_embedder(), [persona.persona_id])
+    try:
+        with pytest.raises(InvalidInputError, match="no retrieval memory items.*--overwrite"):
+            LLMPolicy(cfg, 0, ScriptedEngineBase(chat=False), Clock(), "no_memory", retrieval=mem).load_state_dict(state)
+    finally:
+        mem.close()

@@ -18,7 +18,7 @@ def state():
 
 
 def test_a_checkpoint_round_trips_tables_and_values(tmp_path):
-    path = save_checkpoint(tmp_path, 3, state())
+    path = tmp_path / save_checkpoint(tmp_path, 3, state())
     assert sorted(p.name for p in path.rglob("*") if p.is_file()) == ["000.parquet", "state.json"]
     assert json.loads((path / "state.json").read_text())["format"] == FORMAT_VERSION
     day, loaded = latest_checkpoint(tmp_path)
@@ -43,7 +43,7 @@ def test_live_objects_are_refused_when_saving(tmp_path):
 
 
 def test_an_unknown_format_version_is_refused_naming_both(tmp_path):
-    path = save_checkpoint(tmp_path, 1, {"pending": []})
+    path = tmp_path / save_checkpoint(tmp_path, 1, {"pending": []})
     doc = json.loads((path / "state.json").read_text())
     (path / "state.json").write_text(json.dumps({**doc, "format": FORMAT_VERSION + 1}))
     with pytest.raises(UserError, match=rf"checkpoint format {FORMAT_VERSION + 1}, but this propersim reads "

@@ -120,12 +120,16 @@ def test_unreachable_address_is_a_clear_error(tmp_path):
 
 
 def test_a_push_that_hangs_times_out_with_a_clear_error(ray_local):
+    from propersim.llm.artifacts import Artifact
     from propersim.runtime.driver import RaySimulator
     from propersim.runtime.replicas import ReplicaRouter
 
     @ray_local.remote(num_cpus=0)
     class Hung:
-        def preload(self, adapter=None, weights=None):
+        def load_artifact(self, kind, name):
+            return f"/cache/{name}"
+
+        def put(self, adapter, name, boxed):
             pass
 
         def use_policy(self, arm, version, kind, paths):
@@ -134,19 +138,18 @@ def test_a_push_that_hangs_times_out_with_a_clear_error(ray_local):
     sim = object.__new__(RaySimulator)  # only the push path: a replica that loads, shards that never answer
     sim.cfg = load_config(None, ["trainer.push_timeout_s=1", "engines.m.model=tiny-random", "arms.pp.policy=llm",
                                  "arms.pp.engine=m"])
-    sim.shards, sim._owner, sim._journal = [Hung.remote(), Hung.remote()], {}, []
+    sim.shards, sim._owner, sim._journal, sim.registry = [Hung.remote(), Hung.remote()], {}, [], Hung.remote()
     sim.routers = {"m": ReplicaRouter([Hung.remote()], "tiny-random", False, timeout_s=1)}
     start = time.monotonic()
     with pytest.raises(TimeoutError, match=r"pushing version 1 of arm 'pp' \(1 adapters\) to 2 shards did not "
                                            r"finish in trainer.push_timeout_s=1 s"):
-        sim.push_policy("pp", 1, "adapter", {"shared": "/runs/a/v1"})
+        sim.push_policy("pp", 1, {"shared": Artifact("adapter", {"adapter_config.json": b"{}"})})
     assert time.monotonic() - start < 30
     for shard in sim.shards:
         ray_local.kill(shard)
 
 
 def test_a_points_trainings_run_as_ray_tasks(ray_local, tmp_path):
-    from propersim.llm.models import resolve_model
     from propersim.runtime.driver import RaySimulator
     from tests.trainers.test_preference import pairs
     from trainers.preference import TrainJob, train_job
@@ -156,11 +159,13 @@ def test_a_points_trainings_run_as_ray_tasks(ray_local, tmp_path):
     sim.cfg = load_config(None, ["trainer.method=dpo", "trainer.lora_r=4", "trainer.lora_alpha=8",
                                  "trainer.epochs=1", "engines.m.model=tiny-random", "arms.pp.policy=llm",
                                  "arms.pp.engine=m", "arms.pp.learn=true"])
-    model = str(resolve_model("tiny-random"))
-    results = sim.train(train_job, [TrainJob(model, pairs(), str(tmp_path / key), None, sim.cfg.trainer)
-                                    for key in ("1", "2")])
-    assert [r.path for r in results] == [str(tmp_path / "1"), str(tmp_path / "2")]
-    assert all(r.steps >= 1 and (tmp_path / k / "adapter_config.json").is_file() for r, k in zip(results, "12"))
+    first, = sim.train(train_job, [TrainJob("tiny-random", pairs(), None, sim.cfg.trainer)])
+    # the second continues the first: its starting adapter travels as bytes too
+    second, = sim.train(train_job, [TrainJob("tiny-random", pairs(), first.artifact, sim.cfg.trainer, seed=1)])
+    for r in (first, second):
+        assert r.steps >= 1 and r.path is None and r.artifact.kind == "adapter"
+        assert "adapter_config.json" in r.artifact.files and r.artifact.nbytes > 1000
+    assert second.artifact.digest != first.artifact.digest
 
 
 def test_a_second_copy_of_a_run_on_the_same_cluster_is_refused(ray_local, tmp_path):
@@ -174,5 +179,5 @@ def test_a_second_copy_of_a_run_on_the_same_cluster_is_refused(ray_local, tmp_pa
 
     first = Holder.options(name=f"{run_id_of(cfg)}/shard-0").remote()  # the first copy's shard
     with pytest.raises(RunInUseError, match=r"already runs .*/shard-0 .*another copy of this run"):
-        RaySimulator(cfg, [], CONFIG, tmp_path)
+        RaySimulator(cfg, [], CONFIG)
     ray_local.kill(first)

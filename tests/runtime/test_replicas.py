@@ -1,6 +1,7 @@
 """Engine replicas on a real local Ray with the tiny vLLM-CPU model: routing, a replica's death, and a
 PersonaShard whose LLM assistant is served by the replicas."""
 
+import os
 import threading
 import time
 
@@ -11,7 +12,7 @@ from propersim.config import load_config
 from propersim.llm.engine import GenerationRequest
 from propersim.llm.models import resolve_model
 from propersim.runtime.replicas import ReplicaRouter, start_replicas
-from propersim.sim.wiring import day_ticks, select_personas
+from propersim.sim.wiring import day_ticks, run_id_of, select_personas
 
 pytestmark = pytest.mark.integration
 
@@ -27,12 +28,32 @@ def cfg():
         "sim.personas.count=3", "sim.first_hour=9", "sim.last_hour=10", "sim.tick_seconds=600"])
 
 
+REGISTRY = "test/artifacts"
+
+
 @pytest.fixture(scope="module")
-def replicas(ray_local, cfg):
-    out = start_replicas(cfg, {"tiny"})
+def registry(ray_local):
+    from propersim.runtime.replicas import ArtifactRegistry
+
+    actor = ArtifactRegistry.options(name=REGISTRY).remote()
+    yield actor
+    ray_local.kill(actor)
+
+
+@pytest.fixture(scope="module")
+def replicas(ray_local, cfg, registry):
+    out = start_replicas(cfg, {"tiny"}, registry=REGISTRY)
     yield out["tiny"]
     for h in out["tiny"]["handles"]:
         ray_local.kill(h, no_restart=True)
+
+
+def register(ray_local, registry, name, path):
+    """Put the adapter directory ``path`` into the registry as artifact ``name`` (what the driver's push does)."""
+    from propersim.llm.artifacts import Artifact
+
+    boxed = [ray_local.put(Artifact.from_dir("adapter", path))]
+    ray_local.get(registry.put.remote(name.rsplit("/", 1)[0], name, boxed))
 
 
 def test_router_spreads_a_batch_over_replicas_in_order(replicas):
@@ -87,7 +108,7 @@ def test_shard_runs_an_llm_arm_through_the_replicas(ray_local, cfg, replicas):
     assert set(llm["candidate"].to_pylist()) == {0, 1}
 
 
-def test_an_adapter_pushed_to_a_shard_is_served_by_the_replicas(ray_local, cfg, replicas, tmp_path):
+def test_an_adapter_pushed_to_a_shard_is_served_by_the_replicas(ray_local, cfg, replicas, registry, tmp_path):
     from dataclasses import replace
 
     from propersim.runtime.shard import PersonaShard
@@ -102,8 +123,11 @@ def test_an_adapter_pushed_to_a_shard_is_served_by_the_replicas(ray_local, cfg, 
     base = [g.text for g in router.generate(greedy)]
     shard = PersonaShard.remote(cfg, select_personas(cfg, "jobs/baselines.yaml"), "jobs/baselines.yaml",
                                 {"tiny": replicas})
-    router.preload(adapter=adapter.path)  # what the driver's push does once per replica
-    ray_local.get(shard.use_policy.remote("llm", 1, "adapter", {"shared": adapter.path}), timeout=60)
+    register(ray_local, registry, "run/llm/v1/shared-x", adapter.path)
+    path = router.load_artifact("adapter", "run/llm/v1/shared-x")  # what the driver's push does once per replica
+    assert path != adapter.path and sorted(os.listdir(path)) == sorted(os.listdir(adapter.path)), \
+        "the replicas load their node's cached copy"
+    ray_local.get(shard.use_policy.remote("llm", 1, "adapter", {"shared": path}), timeout=60)
     table, _, rows = ray_local.get(list(shard.run_ticks.options(num_returns=3).remote(1, *window(cfg))))
     policy = ray_local.get(shard.state.remote(), timeout=60)["policies"]["llm"]
     ray_local.kill(shard)
@@ -111,48 +135,52 @@ def test_an_adapter_pushed_to_a_shard_is_served_by_the_replicas(ray_local, cfg, 
     assert llm.num_rows > 0 and set(llm["policy_version"].to_pylist()) == {1}
     assert all(e is None or "engine error" not in e for e in llm["assistant_error"].to_pylist()), \
         "the replicas loaded the adapter"
-    assert policy["adapter"] == adapter.path, "the shard's LLM arm generates with the pushed adapter"
+    assert policy["adapter"] == path, "the shard's LLM arm generates with the pushed adapter"
     # What the replicas serve for it: greedy outputs differ from the base model's on both replicas, and
     # requests naming no adapter still get the base model.
-    tuned = router.generate([replace(r, adapter=adapter.path) for r in greedy])
+    tuned = router.generate([replace(r, adapter=path) for r in greedy])
     assert all(g.error is None for g in tuned)
     assert [g.text for g in tuned[:4]] != base[:4] and [g.text for g in tuned[4:]] != base[4:]
     assert [g.text for g in router.generate(greedy)] == base
 
 
-def test_a_push_loads_each_adapter_once_per_replica_and_shards_get_their_own(ray_local, cfg, replicas, tmp_path):
+def test_a_push_loads_each_adapter_once_per_replica_and_shards_get_their_own(ray_local, cfg, replicas, registry,
+                                                                             tmp_path):
     """Two shards, two replicas, a per-persona training point with two adapters: every replica loads each
     adapter exactly once (from the driver, not once per shard), and each shard receives only the adapters of
     its own personas, with the new version."""
-    import shutil
     from dataclasses import replace
 
+    from propersim.llm.artifacts import Artifact, artifact_name, cached_path
     from propersim.runtime.driver import RaySimulator, split
     from propersim.runtime.shard import PersonaShard
     from tests.trainers.test_preference import pairs
     from trainers.preference import train_preference
 
-    first = train_preference(str(resolve_model("tiny-random")), pairs(), cfg.trainer, tmp_path / "a").path
-    second = str(tmp_path / "b")
-    shutil.copytree(first, second)
+    first = Artifact.from_dir("adapter", train_preference(str(resolve_model("tiny-random")), pairs(), cfg.trainer,
+                                                          tmp_path / "a").path)
+    second = Artifact("adapter", {**first.files, "README.md": b"the second persona's copy"})
     two = replace(cfg, runtime=replace(cfg.runtime, shards=2))
     personas = select_personas(two, "jobs/baselines.yaml")
     chunks = split(personas, two)
     sim = object.__new__(RaySimulator)  # the push path over this module's replicas and two real shards
-    sim.cfg, sim._journal = two, []
+    sim.cfg, sim._journal, sim.registry = two, [], registry
     sim._owner = {p.persona_id: i for i, chunk in enumerate(chunks) for p in chunk}
     sim.routers = {"tiny": ReplicaRouter(replicas["handles"], replicas["model"], replicas["chat"])}
     sim.shards = [PersonaShard.remote(two, chunk, "jobs/baselines.yaml", {"tiny": replicas}) for chunk in chunks]
     handles = replicas["handles"]
     before = [len(ray_local.get(h.loaded.remote(), timeout=60)) for h in handles]
     a, b = chunks[0][0].persona_id, chunks[1][0].persona_id
-    seconds = sim.push_policy("llm", 1, "adapter", {str(a): first, str(b): second})
+    seconds = sim.push_policy("llm", 1, {str(a): first, str(b): second})
     loaded = [ray_local.get(h.loaded.remote(), timeout=60)[n:] for h, n in zip(handles, before)]
     states = ray_local.get([s.state.remote() for s in sim.shards], timeout=60)
     for shard in sim.shards:
         ray_local.kill(shard)
     assert len(chunks) == 2 and sorted(seconds) == sorted([str(a), str(b)])
-    assert loaded == [[("adapter", first), ("adapter", second)]] * 2, "2 adapters x 2 replicas = 4 loads"
+    names = [artifact_name(run_id_of(two), "llm", 1, str(k), art) for k, art in ((a, first), (b, second))]
+    assert loaded == [[("adapter", names[0]), ("adapter", names[1])]] * 2, "2 adapters x 2 replicas = 4 loads"
     policies = [st["policies"]["llm"] for st in states]
-    assert [p["persona_adapters"] for p in policies] == [{str(a): first}, {str(b): second}]
+    assert [p["persona_adapters"] for p in policies] == [{str(a): str(cached_path(names[0]))},
+                                                        {str(b): str(cached_path(names[1]))}]
+    assert (cached_path(names[1]) / "README.md").read_bytes() == b"the second persona's copy"
     assert [p["version"] for p in policies] == [1, 1]

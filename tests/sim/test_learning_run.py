@@ -7,6 +7,7 @@ that vLLM serves the adapters this loop trains is tested in tests/trainers/test_
 import json
 import shutil
 from functools import partial
+from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
@@ -16,6 +17,7 @@ from propersim.data import schema as S
 from propersim.data.checkpoint import latest_checkpoint
 from propersim.data.rundir import PAIRS_DIR
 from propersim.data.store import read_dataset, read_interactions, verify
+from propersim.llm.artifacts import Artifact, artifacts_root
 from propersim.sim.local import LocalSimulator
 from propersim.sim.runner import run
 from tests.trainers.test_pairs import Alternating
@@ -56,7 +58,11 @@ def test_day_two_runs_on_the_adapters_trained_after_day_one(learned):
     cfg, out, engine = learned
     v1 = out / "checkpoints" / "adapters" / "pp" / "v1"
     keys = ["shared"] if cfg.trainer.scope == "shared" else ["1", "2", "3"]
-    assert set(engine.adapters) == {None} | {str(v1 / k) for k in keys}, "one adapter per persona, or one"
+    served = {Path(a).name.rsplit("-", 1)[0]: Path(a) for a in set(engine.adapters) - {None}}
+    assert sorted(served) == keys, "one adapter per persona, or one"
+    for key, path in served.items():  # served from this machine's cache, as stored in RUN_DIR
+        assert path.is_relative_to(artifacts_root()) and path.parent.name == "v1"
+        assert Artifact.from_dir("adapter", path) == Artifact.from_dir("adapter", v1 / key)
     assert verify(out) == []
     rows = read_interactions(out)
     pp = rows.filter(pc.equal(rows[S.ARM], "pp"))
@@ -74,17 +80,20 @@ def test_day_two_runs_on_the_adapters_trained_after_day_one(learned):
         "the trained adapter alone"
 
 
-def test_resume_after_a_training_point(learned, tmp_path):
-    cfg, out, _ = learned
+def test_resume_after_a_training_point(learned, tmp_path, monkeypatch):
+    cfg, out, first = learned
     crashed = tmp_path / "crashed"
     shutil.copytree(out, crashed)
     shutil.rmtree(crashed / "checkpoints" / "day=2")  # died at the end of day 2
+    monkeypatch.setenv("PROPERSIM_CACHE", str(tmp_path / "another-node"))  # nothing cached here yet
     engine = Recording(chat=False)
     run(cfg, crashed, resume=True, progress=False,
         simulator=partial(LocalSimulator, engines={"tiny": engine}), training=Trainings)
-    v1 = str(crashed / "checkpoints" / "adapters" / "pp" / "v1")
-    assert {a.rsplit("/", 1)[0] for a in engine.adapters} == {v1}, \
-        "the moved run's own adapters"
+    served = set(engine.adapters) - {None}
+    assert served and all(Path(a).is_relative_to(tmp_path / "another-node") for a in engine.adapters if a), \
+        "the run's adapters read back from RUN_DIR into this node's cache"
+    assert {Path(a).name for a in served} == {Path(a).name for a in set(first.adapters) - {None}}, \
+        "the same versions as before the crash"
     assert verify(crashed) == []
     rows = read_interactions(crashed)
     pp = rows.filter(pc.and_(pc.equal(rows[S.ARM], "pp"), pc.equal(rows[S.DAY], 2)))

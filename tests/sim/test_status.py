@@ -5,7 +5,7 @@ import shutil
 
 from propersim.config import load_config
 from propersim.data.rundir import RUNTIME
-from propersim.sim import runner
+from propersim.data.storage import Storage
 from propersim.sim.runner import run
 from propersim.sim.status import format_status, run_status
 
@@ -14,14 +14,14 @@ BASE = ["sim.personas.count=4", "sim.days=3", "sim.first_hour=7", "sim.last_hour
 
 def test_status_and_summary_during_and_after_a_run(tmp_path, monkeypatch):
     out, snapshots = tmp_path / "run", []
-    write = runner.write_atomic
+    write = Storage.write
 
-    def snapshot_after_each_day(path, data):  # runtime.json is the last file a finished day writes
-        write(path, data)
-        if path.name == RUNTIME:
+    def snapshot_after_each_day(store, rel, data):  # runtime.json is the last file a finished day writes
+        write(store, rel, data)
+        if rel == RUNTIME:
             snapshots.append(shutil.copytree(out, tmp_path / f"after-day-{len(snapshots) + 1}"))
 
-    monkeypatch.setattr(runner, "write_atomic", snapshot_after_each_day)
+    monkeypatch.setattr(Storage, "write", snapshot_after_each_day)
     summary = run(load_config("jobs/baselines.yaml", BASE), out, "jobs/baselines.yaml", progress=False)
     assert len(snapshots) == 3
     first = snapshots[0]
@@ -51,13 +51,14 @@ def test_status_and_summary_during_and_after_a_run(tmp_path, monkeypatch):
 
 def test_without_live_report_the_summary_is_written_once_at_the_end(tmp_path, monkeypatch):
     out, seen = tmp_path / "run", []
-    write = runner.write_atomic
+    write = Storage.write
 
-    def note(path, data):
-        write(path, data)
-        seen.append((out / "summary.json").exists())
+    def note(store, rel, data):
+        write(store, rel, data)
+        if rel == RUNTIME:
+            seen.append((out / "summary.json").exists())
 
-    monkeypatch.setattr(runner, "write_atomic", note)
+    monkeypatch.setattr(Storage, "write", note)
     run(load_config("jobs/baselines.yaml", BASE + ["run.live_report=false"]), out, "jobs/baselines.yaml",
         progress=False)
     assert seen == [False, False, False] and (out / "summary.json").is_file()
