@@ -26,7 +26,7 @@ FULL = {
                        "--max-tokens", "32", "--repeats", "3"]],
     "scaling": [["--sizes", "100", "1000", "5000", "--repeats", "3"],
                 ["--sizes", "100", "1000", "--repeats", "3", "--llm", "tiny-random"]],
-    "push": [["--replicas", "1", "2", "4", "--repeats", "5"]],
+    "push": [["--ranks", "16", "64", "--replicas", "1", "2", "4", "--adapters", "1", "32", "--repeats", "3"]],
     "trainer": [["--models", "tiny-random", "--repeats", "3"],
                 ["--models", "gemma-3-270m", "--pairs", "4", "--repeats", "2"]],
     "cost": [["--personas", "2"]],
@@ -36,7 +36,7 @@ FULL = {
 QUICK = {
     "orchestration": [["--model", "tiny-random", "--repeats", "3"]],
     "scaling": [["--sizes", "100", "1000", "--backends", "local", "--repeats", "2"]],
-    "push": [["--replicas", "1", "2", "--repeats", "3"]],
+    "push": [["--ranks", "--replicas", "1", "2", "--adapters", "1", "--repeats", "3"]],
     "trainer": [["--models", "tiny-random", "--repeats", "2"]],
     "cost": [["--personas", "1"]],
     "profile": [["--personas", "1000"]],
@@ -61,13 +61,19 @@ def headline(results: dict) -> dict:
                 "wall_s": p["wall_s"]["median"], "peak_rss_mb": p["peak_rss_mb"]["median"],
                 "cost_per_persona_tick_ms": p["cost_per_persona_tick_ms"]["median"]}
                for r in results["scaling"] for p in r["points"]]
-    push = {f"{p['payload']}@{p['replicas']}": p["ratio"]["median"] for r in results["push"] for p in r["points"]}
+    pushes = [p for r in results["push"] for p in r["points"]]
+    # against a raw copy: the tiny adapter alone, as in the first benchmarks (for continuity)
+    push = {f"{p['payload']}@{p['replicas']}": p["ratio"]["median"] for p in pushes
+            if p.get("model", "tiny-random") == "tiny-random" and p.get("adapters", 1) == 1}
+    overhead = {f"{p['bytes'] / 2**20:.1f}MB@{p['replicas']}x{p['adapters']}": p["overhead"]["median"]
+                for p in pushes if "overhead" in p}
     trainer = {f"{p['model']}/{p['deepspeed']}": p["pairs_per_s"]["median"] for r in results["trainer"]
                for p in r["points"]}
     modes = results["cost"][0].get("modes", {})
     prefix = results.get("prefix")  # the full set only
     return {"orchestration_efficiency": orch.get("tiny-random", next(iter(orch.values()))),
             "orchestration_efficiency_by_model": orch, "scaling": scaling, "weight_push_ratio": push,
+            "push_overhead_ratio": overhead,
             "trainer_pairs_per_s": trainer,
             "tokens_per_persona_day": results["cost"][0]["tokens_per_persona_day"],
             **({"tokens_per_persona_day_by_judge_mode": {
@@ -98,7 +104,7 @@ def main(argv=None) -> dict:
                "machine": machine_info(), "details": results}
     Path(args.out).write_text(json.dumps(summary, indent=1))
     print(f"\nwrote {args.out} ({summary['seconds']} s): " + json.dumps(
-        {k: summary[k] for k in ("orchestration_efficiency", "weight_push_ratio", "trainer_pairs_per_s",
+        {k: summary[k] for k in ("orchestration_efficiency", "push_overhead_ratio", "trainer_pairs_per_s",
                                  "tokens_per_persona_day")}))
     return summary
 

@@ -1,17 +1,27 @@
-"""Weight push: the time to get a LoRA adapter, and full model weights, into 1, 2 and 4 running engine
-replicas (Ray actors with vLLM, loaded in place without a restart, as a training point's push does), against
-the time of a raw in-memory copy of the same tensors once per replica.
+"""Push overhead: what a training point's push costs beyond vLLM's own load of the adapter, side by side in
+one run.
 
-Each push names a new directory, so every replica really loads it. The model is the tiny one by default (the
-figures are then dominated by fixed costs: the RPC and vLLM's load path, not bytes).
+- (a) ``load``: one vLLM engine loading the adapter from a local directory, alone (in this process).
+- (b) ``push``: the run's own push (:func:`propersim.runtime.replicas.push_artifact`): the adapter's bytes put
+  into the Ray object store and the run's registry, every replica (a Ray actor with vLLM) writing them into its
+  node's cache and loading them, until the push returns.
 
-    python -m jobs.bench.push --replicas 1 2 4 --repeats 5
+Cases: adapters of each ``--ranks`` on ``--model`` (Gemma-3-270M: r=16 is about 15 MB, r=64 about 60 MB) and
+the tiny model's (0.1 MB); ``--replicas`` replicas; ``--adapters`` per-persona adapters at one training point.
+``overhead`` is (b) / (a); the target is <= 1.2 per replica, plus the bytes' transfer at the object store's
+bandwidth (measured here: ``transfer_s``). Every version has new bytes and a new name, so every replica really
+loads it. ``ratio`` (b against a raw in-memory copy of the tensors once per replica) stays for continuity.
+Where the time goes: ``put_s`` (object store and registry), ``cache_s`` (writing the files into a node's cache),
+the rest is the Ray calls and the replicas' loads.
+
+    python -m jobs.bench.push --model gemma-3-270m --ranks 16 64 --replicas 1 2 4 --adapters 1 32 --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -19,91 +29,163 @@ from pathlib import Path
 from jobs.bench.common import finish, fmt, spread
 
 
-def make_payloads(model_dir: Path, out: Path, copies: int, lora_r: int = 16) -> tuple[list[Path], list[Path]]:
-    """``copies`` LoRA adapter directories and ``copies`` full-weight directories (perturbed base weights),
-    each under its own path."""
+def make_adapter(model: str, rank: int, out: Path):
+    """A LoRA adapter of rank ``rank`` on every linear layer of ``model`` (random B, so it changes outputs) as
+    an :class:`~propersim.llm.artifacts.Artifact`."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
+    from propersim.llm.artifacts import Artifact
+    from propersim.llm.models import resolve_model
+
     torch.manual_seed(0)
-    adapters, weights = [], []
-    for k in range(copies):
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-        with torch.no_grad():
-            for p in model.parameters():
-                p.add_(torch.randn_like(p) * 1e-3)
-        model.save_pretrained(out / f"weights-{k}")
-        weights.append(out / f"weights-{k}")
-        peft = get_peft_model(model, LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules="all-linear",
-                                                init_lora_weights=False, task_type="CAUSAL_LM"))
-        peft.save_pretrained(out / f"adapter-{k}")
-        adapters.append(out / f"adapter-{k}")
-    return adapters, weights
+    base = AutoModelForCausalLM.from_pretrained(resolve_model(model), dtype=torch.float32)
+    peft = get_peft_model(base, LoraConfig(r=rank, lora_alpha=2 * rank, target_modules="all-linear",
+                                           init_lora_weights=False, task_type="CAUSAL_LM"))
+    peft.save_pretrained(out)
+    return Artifact.from_dir("adapter", out)
 
 
-def raw_copy_seconds(path: Path, copies: int) -> float:
-    """Seconds to copy the tensors of ``path`` (already in memory) ``copies`` times."""
-    from safetensors.torch import load_file
+def version(artifact, k: int):
+    """Version ``k`` of ``artifact``: the same tensors with one more file, so new bytes and a new digest."""
+    from propersim.llm.artifacts import Artifact
+    return Artifact(artifact.kind, {**artifact.files, "VERSION": str(k).encode()})
 
-    tensors = {}
-    for f in sorted(path.glob("*.safetensors")):
-        tensors.update(load_file(f))
+
+def raw_copy_seconds(artifact, copies: int) -> float:
+    """Seconds to copy the adapter's tensors (already in memory) ``copies`` times."""
+    from safetensors.torch import load
+
+    tensors = {k: v for name, data in artifact.files.items() if name.endswith(".safetensors")
+               for k, v in load(data).items()}
     start = time.perf_counter()
     for _ in range(copies):
         {k: v.clone() for k, v in tensors.items()}
     return time.perf_counter() - start
 
 
-def payload_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.glob("*.safetensors"))
+def transfer_seconds(artifact) -> float:
+    """The artifact's bytes through the object store: put here, fetched by a task in another process."""
+    import ray
+
+    @ray.remote(num_cpus=0)
+    def fetch(boxed):
+        return ray.get(boxed[0]).nbytes
+
+    ray.get(fetch.remote([ray.put(version(artifact, -1))]))  # warm the task's worker
+    start = time.perf_counter()
+    ray.get(fetch.remote([ray.put(version(artifact, -2))]))
+    return time.perf_counter() - start
+
+
+def measure(model: str, rank: int, replicas: list[int], adapters: list[int], repeats: int, tmp: Path) -> list[dict]:
+    """Every (replicas, adapters) point of one adapter size."""
+    import ray
+
+    from propersim.config import EngineConfig
+    from propersim.llm import make_engine
+    from propersim.llm.artifacts import artifacts_root, materialise
+    from propersim.runtime.replicas import REPLICA_ENV, ArtifactRegistry, EngineReplica, ReplicaRouter, push_artifact
+
+    artifact = make_adapter(model, rank, tmp / f"{model}-r{rank}")
+    run = f"push-bench-{model}-r{rank}"
+    ecfg = EngineConfig(model=model, dtype="float32", max_model_len=512, enable_lora=True, max_lora_rank=rank,
+                        max_cpu_loras=max(adapters) + 1)
+    counter = iter(range(10**6))
+
+    def names(n: int) -> list[tuple[str, object]]:
+        out = []
+        for key in range(n):
+            v = version(artifact, next(counter))
+            out.append((f"{run}/v/{key}-{v.digest}", v))
+        return out
+
+    # (a) the engine's own load from a local directory, alone; the cache write measured on the side
+    engine = make_engine(ecfg, seed=0)
+    load, cache = {}, []
+    for n in adapters:
+        load[n] = []
+        for _ in range(repeats + 1):
+            batch = names(n)
+            start = time.perf_counter()
+            paths = [materialise(v, name) for name, v in batch]
+            cache.append((time.perf_counter() - start) / n)
+            start = time.perf_counter()
+            for path in paths:
+                engine.preload(adapter=path)
+            load[n].append(time.perf_counter() - start)
+        load[n] = load[n][1:]  # the first load warms the path
+    engine.close()
+    del engine
+
+    registry = ArtifactRegistry.options(name=f"{run}/artifacts").remote()  # keeps 2 versions of each key
+    handles = [EngineReplica.options(num_cpus=0, runtime_env=REPLICA_ENV).remote(ecfg, i, f"{run}/artifacts")
+               for i in range(max(replicas))]
+    model_name, chat = ray.get([h.describe.remote() for h in handles])[0]
+    transfer = transfer_seconds(artifact)
+    points = []
+    try:
+        for r in replicas:
+            router = ReplicaRouter(handles[:r], model_name, chat)
+            for n in adapters:
+                push, put = [], []
+                for rep in range(repeats + 1):
+                    batch = names(n)
+                    start = time.perf_counter()
+                    for key, (name, v) in enumerate(batch):
+                        push_artifact(registry, router, f"bench/{key}", name, v, timeout_s=600)
+                    elapsed = time.perf_counter() - start
+                    start = time.perf_counter()
+                    for name, v in names(n):  # the object store and registry part alone
+                        ray.get(registry.put.remote("put", name, [ray.put(v)]))
+                    if rep:  # the first push warms the replicas' load path
+                        push.append(elapsed)
+                        put.append(time.perf_counter() - start)
+                a = spread(load[n])
+                point = {"model": model, "rank": rank, "bytes": artifact.nbytes, "replicas": r, "adapters": n,
+                         "payload": "adapter", "push_s": spread(push), "load_s": a, "put_s": spread(put),
+                         "cache_s": spread([c * n for c in cache]), "transfer_s": transfer * n,
+                         "overhead": spread([p / a["median"] for p in push]),
+                         # the target: no more than the engine's own load plus a fifth, plus the bytes' transfer
+                         "within_target": statistics.median(push) <= 1.2 * a["median"] + transfer * n,
+                         "ratio": spread([p / raw_copy_seconds(artifact, r * n) for p in push])}
+                points.append(point)
+                print(f"{artifact.nbytes / 2**20:>7.2f} {r:>8} {n:>8} {fmt(point['load_s'], 1e3, 1):>24} "
+                      f"{fmt(point['push_s'], 1e3, 1):>24} {fmt(point['put_s'], 1e3, 1):>22} "
+                      f"{fmt(point['cache_s'], 1e3, 1):>20} {point['transfer_s'] * 1e3:>10.1f} "
+                      f"{fmt(point['overhead'], 1, 2):>18}", flush=True)
+    finally:
+        ray.get([h.close.remote() for h in handles])
+        for actor in [*handles, registry]:
+            ray.kill(actor)
+        shutil.rmtree(artifacts_root() / run, ignore_errors=True)
+    return points
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", default="tiny-random")
+    ap.add_argument("--model", default="gemma-3-270m", help="the model of the --ranks adapters")
+    ap.add_argument("--ranks", type=int, nargs="*", default=[16, 64])
+    ap.add_argument("--tiny", action=argparse.BooleanOptionalAction, default=True,
+                    help="also the tiny model's r=16 adapter (0.1 MB: the fixed costs alone)")
     ap.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 4])
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--adapters", type=int, nargs="+", default=[1, 32])
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", help="also write the result to this file")
     args = ap.parse_args(argv)
 
     import ray
 
-    from propersim.config import EngineConfig
-    from propersim.llm.models import resolve_model
-    from propersim.runtime.replicas import REPLICA_ENV, EngineReplica
-
-    model_dir = resolve_model(args.model)
+    cases = ([("tiny-random", 16)] if args.tiny else []) + [(args.model, r) for r in args.ranks]
     tmp = Path(tempfile.mkdtemp(prefix="push-bench-"))
-    ray.init(num_cpus=max(args.replicas) + 1, object_store_memory=256 * 2**20, include_dashboard=False,
-             log_to_driver=False)
+    ray.init(num_cpus=2, object_store_memory=2048 * 2**20, include_dashboard=False, log_to_driver=False)
+    print(f"{'MB':>7} {'replicas':>8} {'adapters':>8} {'(a) engine load ms':>24} {'(b) push ms':>24} "
+          f"{'object store ms':>22} {'cache write ms':>20} {'xfer ms':>10} {'(b)/(a)':>18}", flush=True)
     points = []
     try:
-        adapters, weights = make_payloads(model_dir, tmp, args.repeats + 1)
-        ecfg = EngineConfig(model=args.model, dtype="float32", max_model_len=512, enable_lora=True, max_lora_rank=16)
-        print(f"model {args.model}: adapter {payload_bytes(adapters[0]) / 2**20:.2f} MB, full weights "
-              f"{payload_bytes(weights[0]) / 2**20:.2f} MB")
-        print(f"{'replicas':>8} {'payload':>8} {'push ms':>22} {'raw copy ms':>22} {'ratio':>18}")
-        for n in args.replicas:
-            handles = [EngineReplica.options(num_cpus=0, runtime_env=REPLICA_ENV).remote(ecfg, i) for i in range(n)]
-            ray.get([h.describe.remote() for h in handles])
-            for kind, paths in (("adapter", adapters), ("weights", weights)):
-                ray.get([h.preload.remote(**{kind: str(paths[0])}) for h in handles])  # warm the load path
-                push, raw = [], []
-                for path in paths[1:]:
-                    start = time.perf_counter()
-                    ray.get([h.preload.remote(**{kind: str(path)}) for h in handles])
-                    push.append(time.perf_counter() - start)
-                    raw.append(raw_copy_seconds(path, n))
-                point = {"replicas": n, "payload": kind, "bytes": payload_bytes(paths[0]),
-                         "push_s": spread(push), "raw_copy_s": spread(raw),
-                         "ratio": spread([p / r for p, r in zip(push, raw)])}
-                points.append(point)
-                print(f"{n:>8} {kind:>8} {fmt(point['push_s'], 1e3, 2):>22} "
-                      f"{fmt(point['raw_copy_s'], 1e3, 3):>22} {fmt(point['ratio'], 1, 1):>18}")
-            ray.get([h.close.remote() for h in handles])
-            for h in handles:
-                ray.kill(h)
+        for model, rank in cases:
+            points += measure(model, rank, args.replicas, args.adapters, args.repeats, tmp)
     finally:
         ray.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -22,7 +22,7 @@ from propersim.llm.artifacts import artifact_name
 from propersim.personas.schema import Persona
 from propersim.placement import trainer_gpus
 from propersim.runtime.cluster import check_placement, connect, wait_for_gpus
-from propersim.runtime.replicas import ArtifactRegistry, ReplicaRouter, start_replicas
+from propersim.runtime.replicas import ArtifactRegistry, ReplicaRouter, push_artifact, start_replicas
 from propersim.runtime.shard import PersonaShard
 from propersim.sim.simulator import Simulator
 from propersim.sim.wiring import day_ticks, run_id_of, used_engines
@@ -71,7 +71,9 @@ class RaySimulator(Simulator):
             self.shards = [self._shard(cfg, i, chunk, config_path) for i, chunk in enumerate(chunks)]
             self._states = ray.get([s.state.remote() for s in self.shards])
             # after the shards: a second copy of the run has stopped at their names
-            self.registry = ArtifactRegistry.options(name=registry).remote()
+            # on the driver's node: it goes with the driver, whatever worker nodes are lost
+            self.registry = ArtifactRegistry.options(name=registry, scheduling_strategy=NodeAffinitySchedulingStrategy(
+                ray.get_runtime_context().get_node_id(), soft=True)).remote()
         except BaseException:
             self.close()
             raise
@@ -212,8 +214,7 @@ class RaySimulator(Simulator):
             for key, artifact in artifacts.items():
                 start = time.perf_counter()
                 name = artifact_name(run_id_of(self.cfg), arm, version, key, artifact)
-                ray.get(self.registry.put.remote(f"{arm}/{key}", name, [ray.put(artifact)]), timeout=timeout)
-                paths[key] = router.load_artifact(kind, name)
+                paths[key] = push_artifact(self.registry, router, f"{arm}/{key}", name, artifact, timeout)
                 seconds[key] = time.perf_counter() - start
             mine = [{k: p for k, p in paths.items() if k == SHARED or self._owner[int(k)] == i}
                     for i in range(len(self.shards))]

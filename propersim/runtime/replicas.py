@@ -237,3 +237,15 @@ class ReplicaRouter(Engine):
                 resting.pop(replica, None)
                 free.appendleft(replica)
         return results
+
+
+def push_artifact(registry, router: ReplicaRouter, slot: str, name: str, artifact, timeout_s: float) -> str:
+    """Put ``artifact`` into the object store once and into ``registry`` as version ``name`` of ``slot`` (an
+    arm's adapter key), then have every replica behind ``router`` cache and load it; returns its directory on
+    the nodes.
+
+    Raises:
+        GetTimeoutError: the registry did not answer within ``timeout_s``.
+    """
+    ray.get(registry.put.remote(slot, name, [ray.put(artifact)]), timeout=timeout_s)
+    return router.load_artifact(artifact.kind, name)

@@ -14,7 +14,11 @@ def test_headline_keys_are_the_medians_of_the_details():
         "scaling": [{"llm": None, "points": [{"backend": "local", "personas": 100, "wall_s": _spread(2.0),
                                               "peak_rss_mb": _spread(300.0),
                                               "cost_per_persona_tick_ms": _spread(0.08)}]}],
-        "push": [{"points": [{"payload": "adapter", "replicas": 2, "ratio": _spread(40.0)}]}],
+        "push": [{"points": [
+            {"model": "tiny-random", "payload": "adapter", "bytes": 0.14 * 2**20, "replicas": 2, "adapters": 1,
+             "ratio": _spread(40.0), "overhead": _spread(3.0)},
+            {"model": "gemma-3-270m", "payload": "adapter", "bytes": 15.2 * 2**20, "replicas": 4, "adapters": 32,
+             "ratio": _spread(9.0), "overhead": _spread(1.1)}]}],
         "trainer": [{"points": [{"model": "tiny-random", "deepspeed": "zero2", "pairs_per_s": _spread(3.5)}]}],
         "cost": [{"tokens_per_persona_day": 1.5e6}],
     }
@@ -28,7 +32,8 @@ def test_headline_keys_are_the_medians_of_the_details():
     assert h["orchestration_efficiency_by_model"] == {"tiny-random": 0.97, "gemma-3-270m": 0.99}
     assert h["scaling"] == [{"backend": "local", "llm": None, "personas": 100, "wall_s": 2.0, "peak_rss_mb": 300.0,
                              "cost_per_persona_tick_ms": 0.08}]
-    assert h["weight_push_ratio"] == {"adapter@2": 40.0}
+    assert h["weight_push_ratio"] == {"adapter@2": 40.0}, "the tiny adapter's, one at a time"
+    assert h["push_overhead_ratio"] == {"0.1MB@2x1": 3.0, "15.2MB@4x32": 1.1}
     assert h["trainer_pairs_per_s"] == {"tiny-random/zero2": 3.5}
     assert h["tokens_per_persona_day"] == 1.5e6
     assert h["tokens_per_persona_day_by_judge_mode"] == {"joint": {"requests": 1.0, "prompt_tokens": 2.0,
