@@ -12,6 +12,7 @@ from them (:meth:`RetrievalMemory.replace`). A Milvus Lite file lives in a node-
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -43,6 +44,11 @@ class Recalled:
         if "R" in level and self.reason:
             parts.append(f"because: {self.reason}")
         return " | ".join(parts)
+
+
+_FIELDS = ["day", "tick", "action", "suggestion", "score", "reason"]
+#: Distances closer than this are ties (equal actions have equal embeddings, hence equal distances).
+_TIE = 1e-6
 
 
 class RetrievalMemory:
@@ -97,12 +103,32 @@ class RetrievalMemory:
         for pid, vector in zip(persona_ids, vectors):  # one filtered search per persona: no leak across them
             # strong consistency: a search sees the inserts made just before it (a server is eventual by default)
             hits = self.client.search(self.collection, [vector], filter=f"persona_id == {int(pid)}", limit=k,
-                                      consistency_level="Strong",
-                                      output_fields=["day", "tick", "action", "suggestion", "score", "reason"])[0]
-            out.append([Recalled(h["entity"]["day"], h["entity"]["tick"], h["entity"]["action"],
-                                 h["entity"]["suggestion"], None if h["entity"]["score"] < 0 else h["entity"]["score"],
-                                 h["entity"]["reason"]) for h in hits])
+                                      consistency_level="Strong", output_fields=_FIELDS)[0]
+            out.append([Recalled(e["day"], e["tick"], e["action"], e["suggestion"],
+                                 None if e["score"] < 0 else e["score"], e["reason"])
+                        for e in self._break_ties(int(pid), hits, k)])
         return out
+
+    def _break_ties(self, pid: int, hits: list[dict], k: int) -> list[dict]:
+        """The entities of ``hits`` best first, ties broken by recency, independently of the index's history.
+
+        Equal distances come from equal actions (equal embeddings), and which of them an index returns depends
+        on how its items were inserted, so a rebuilt index would recall others. The hits strictly better than
+        the ``k``-th stay; the remaining places go to the most recent items whose action ties with it.
+        """
+        def rank(entities: list[dict], distance: dict) -> list[dict]:
+            return sorted(entities, key=lambda e: (-distance[e["action"]], -e["day"], -e["tick"]))
+
+        distance = {h["entity"]["action"]: h["distance"] for h in hits}
+        if len(hits) < k:  # every item of the persona came back
+            return rank([h["entity"] for h in hits], distance)
+        last = hits[-1]["distance"]
+        better = [h["entity"] for h in hits if h["distance"] > last + _TIE]
+        tied = sorted({h["entity"]["action"] for h in hits if h["distance"] <= last + _TIE})
+        # a JSON list is a Milvus list of string literals (quotes and backslashes escaped)
+        rows = self.client.query(self.collection, filter=f"persona_id == {pid} and action in {json.dumps(tied)}",
+                                 output_fields=_FIELDS, consistency_level="Strong")
+        return rank(better, distance) + rank(rows, distance)[:k - len(better)]
 
     def replace(self, items: list[dict]) -> None:
         """Hold exactly ``items`` for this memory's personas (a restored state's), re-embedded."""

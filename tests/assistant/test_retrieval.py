@@ -128,3 +128,21 @@ def test_a_checkpoint_without_retrieval_items_is_refused(persona):
             LLMPolicy(cfg, 0, ScriptedEngineBase(chat=False), Clock(), "no_memory", retrieval=mem).load_state_dict(state)
     finally:
         mem.close()
+
+
+def test_ties_go_to_the_most_recent_whatever_the_insertion_history():
+    """Equal actions have equal distances; a rebuilt index (one insert) recalls what the incremental one did."""
+    acts = ["sleeping", "reading a book", 'sleeping "deeply"', "cooking"] * 6
+    items = [item(1, 1 + i // 8, i, a, f"s{i}") for i, a in enumerate(acts)]
+    grown, rebuilt = (RetrievalMemory(None, name, sentence_embedder(), [1]) for name in ("m_grown", "m_rebuilt"))
+    try:
+        for i in range(0, len(items), 3):
+            grown.add(items[i:i + 3])
+        rebuilt.replace(items)
+        for query in ("sleeping", 'sleeping "deeply"', "cooking dinner"):
+            a, b = grown.search([1], [query], 4)[0], rebuilt.search([1], [query], 4)[0]
+            assert a == b and len(a) == 4
+        assert [r.tick for r in a] == [23, 19, 15, 11], "the most recent of the tied cooking items"
+    finally:
+        grown.close()
+        rebuilt.close()
