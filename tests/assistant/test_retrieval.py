@@ -125,7 +125,8 @@ def test_a_checkpoint_without_retrieval_items_is_refused(persona):
     mem = RetrievalMemory(None, "m_old", sentence_embedder(), [persona.persona_id])
     try:
         with pytest.raises(InvalidInputError, match="no retrieval memory items.*--overwrite"):
-            LLMPolicy(cfg, 0, ScriptedEngineBase(chat=False), Clock(), "no_memory", retrieval=mem).load_state_dict(state)
+            policy = LLMPolicy(cfg, 0, ScriptedEngineBase(chat=False), Clock(), "no_memory", retrieval=mem)
+            policy.load_state_dict(state)
     finally:
         mem.close()
 
