@@ -156,7 +156,12 @@ def measure(model: str, rank: int, replicas: list[int], adapters: list[int], rep
                       f"{fmt(point['cache_s'], 1e3, 1):>20} {point['transfer_s'] * 1e3:>10.1f} "
                       f"{fmt(point['overhead'], 1, 2):>18}", flush=True)
     finally:
-        ray.get([h.close.remote() for h in handles])
+        from ray.exceptions import RayActorError
+        for h in handles:
+            try:
+                ray.get(h.close.remote())
+            except RayActorError as e:  # a replica that died (e.g. out of memory) needs no closing
+                print(f"replica down at the end: {e}", flush=True)
         for actor in [*handles, registry]:
             ray.kill(actor)
         shutil.rmtree(artifacts_root() / run, ignore_errors=True)
