@@ -30,7 +30,7 @@ def stand_in(four_gpus):
     class StandIn:
         """An engine replica that loads nothing and tells which GPUs Ray gave it."""
 
-        def __init__(self, engine_cfg, seed):
+        def __init__(self, engine_cfg, seed, registry=None):
             pass
 
         def describe(self):
@@ -48,7 +48,7 @@ def stand_in(four_gpus):
 def started(ray, cfg, cls):
     """start_replicas with the stand-in; the test closes the simulator that owns them."""
     sim = object.__new__(RaySimulator)
-    sim.cfg, sim.shards, sim._owns_ray = cfg, [], False
+    sim.cfg, sim.shards, sim.registry, sim._owns_ray = cfg, [], None, False
     sim.replicas = start_replicas(cfg, {"e"}, replica_cls=cls)
     return sim
 
