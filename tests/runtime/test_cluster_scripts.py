@@ -4,7 +4,6 @@ the shipped cluster specs, and a worker node), `ray job submit ... python -m job
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,11 @@ import psutil
 import pytest
 
 from propersim.data.store import verify
-from tests.conftest import REPO, assert_same_metrics
+from tests.conftest import REPO, assert_same_metrics, free_port
 
 pytestmark = pytest.mark.e2e
 
 RUN = ["jobs/baselines.yaml", "sim.personas.count=4", "sim.days=1", "runtime.shards=2"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
