@@ -69,11 +69,6 @@ class Storage:
         """The run directory's last component (the report's title)."""
         return PurePosixPath(self.root).name
 
-    @property
-    def local_root(self) -> Path | None:
-        """The directory on this machine, or None for an object store."""
-        return Path(self.root) if self.local else None
-
     def path(self, rel: str = "") -> str:
         """The filesystem path of ``rel`` (what pyarrow and Ray Data take with :attr:`fs`)."""
         return f"{self.root}/{rel}" if rel else self.root
@@ -111,9 +106,6 @@ class Storage:
         infos = self.fs.get_file_info(pafs.FileSelector(self.path(prefix), recursive=True, allow_not_found=True))
         n = len(self.root) + 1
         return sorted(i.path[n:] for i in infos if i.type == pafs.FileType.File)
-
-    def size(self, rel: str) -> int:
-        return self.fs.get_file_info(self.path(rel)).size
 
     # -- bytes
 
