@@ -113,13 +113,18 @@ def _judge_agreement_config(args) -> int:
     from propersim.config import load_config
     from propersim.sim.judge_agreement import judge_agreement_run
 
-    report = judge_agreement_run(load_config(args.config, args.overrides), args.config)
-    print(f"{report['n']} decisions rated by both judges ({report['n_failed']} LLM judge failures left out)")
-    print(f"  {'check':>22}  agreement  kappa   oracle=1  llm=1")
+    try:
+        report = judge_agreement_run(load_config(args.config, args.overrides), args.config, judges=args.judges)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    ref, other = report["judges"]
+    fmt = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
+    print(f"{report['n']} decisions rated by {ref} (driving the run) and {other} ({report['n_failed']} with a judge "
+          f"failure left out); equal totals {fmt(report['total']['agreement'])}")
+    print(f"  {'check':>22}  {'agreement':>9}  {'kappa':>6}  {ref + '=1':>10}  {other + '=1':>10}")
     for check, r in report["checks"].items():
-        fmt = lambda x: "   n/a" if x is None else f"{x:6.3f}"  # noqa: E731
-        print(f"  {check:>22}  {fmt(r['agreement'])}    {fmt(r['kappa'])}  {fmt(r['reference_rate'])}  "
-              f"{fmt(r['other_rate'])}")
+        print(f"  {check:>22}  {fmt(r['agreement']):>9}  {fmt(r['kappa']):>6}  {fmt(r['reference_rate']):>10}  "
+              f"{fmt(r['other_rate']):>10}")
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2))
         print(f"written: {args.out}")
@@ -290,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--personas", help="with --log: persona file in our format holding the log's persona "
                                       "(e.g. from `propersim personas import-propersim`)")
     p.add_argument("--persona-id", type=int, help="with --log: the log's persona (default: persona_NN in its name)")
+    p.add_argument("--judges", nargs=2, metavar=("REFERENCE", "OTHER"),
+                   help="simulation mode: the judge that drives the run and the one rated against it, each oracle, "
+                        "separate or joint (the LLM judge's modes); default: oracle and user.judge_mode")
     p.add_argument("--judge", choices=["oracle"], default="oracle", help="with --log: the replaying judge")
     p.add_argument("--noise", type=float, default=0.0, help="with --log: the oracle's feedback noise (user.noise)")
     p.add_argument("--seed", type=int, default=0, help="with --log: seed of the oracle's noise")

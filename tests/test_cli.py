@@ -152,6 +152,8 @@ def test_status_of_a_finished_run_and_of_no_run(quick_run, tmp_path):
 @pytest.mark.parametrize("args, needle", [
     ([], "not neither"),
     (["jobs/baselines.yaml", "--log", "x.jsonl"], "not both"),
+    (["jobs/baselines.yaml", "--judges", "joint", "joint"], "two different ones of oracle, separate, joint"),
+    (["jobs/baselines.yaml", "--judges", "oracle", "gemini"], "not oracle and gemini"),
 ])
 def test_judge_agreement_takes_a_config_or_a_log(capsys, args, needle):
     from propersim import cli

@@ -3,7 +3,8 @@
 over the run root and over ``$PROPERSIM_CACHE``; RUN_DIR is ``s3://`` on a real SeaweedFS. Nodes stage the
 models themselves, adapters travel as bytes (the driver's disk is seen by no node), and a shard killed in the
 middle of day 2 is restarted by Ray and rebuilds its retrieval memory from its state: the same rows as the
-uninterrupted run."""
+uninterrupted run. A twin arm that does not learn draws the same random numbers (requests are seeded by persona,
+day, tick and candidate, not by arm), so where day 2 differs between the two, the adapters made the difference."""
 
 import json
 import os
@@ -26,13 +27,15 @@ from tests.conftest import REPO, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
+PP = ["policy=llm", "engine=tiny", "output=free", "retrieval=true", "memory=ASC", "n_candidates=2",
+      "temperature=1.0"]
 RUN = ["run.name=unshared", "sim.personas.ids=[13,14]", "sim.days=2", "sim.first_hour=11", "sim.last_hour=13",
        "sim.tick_seconds=600", "engines.tiny.model=tiny-random", "engines.tiny.dtype=float32",
-       "engines.tiny.max_model_len=1024", "engines.tiny.replicas=2", "engines.tiny.enable_lora=true",
-       "arms.pp.policy=llm", "arms.pp.engine=tiny", "arms.pp.output=catalogue", "arms.pp.learn=true",
-       "arms.pp.retrieval=true", "arms.pp.memory=ASC", "arms.pp.n_candidates=2", "arms.pp.temperature=1.0",
-       "trainer.method=dpo", "trainer.scope=per_persona", "trainer.lora_r=8", "trainer.lora_alpha=16",
-       "trainer.epochs=1", "trainer.replay_buffer=4", "runtime.shards=2"]
+       "engines.tiny.max_model_len=2048", "engines.tiny.replicas=2", "engines.tiny.enable_lora=true",
+       *[f"arms.{arm}.{kv}" for arm in ("pp", "frozen") for kv in PP], "arms.pp.learn=true",
+       "arms.frozen.learn=false", "trainer.method=dpo", "trainer.scope=per_persona", "trainer.lora_r=8",
+       "trainer.lora_alpha=16", "trainer.epochs=1", "trainer.replay_buffer=4", "runtime.shards=2",
+       "trainer.lr=0.01"]  # one DPO step on a random model: large enough to move some sampled tokens
 KEYS = [(k, "ascending") for k in (S.ARM, S.PERSONA_ID, S.DAY, S.TICK, S.CANDIDATE)]
 
 #: Run by a second driver on the cluster: kill shard 1 once it is in the middle of day 2.
@@ -81,6 +84,24 @@ def propersim_run(env, config, out):
                           text=True, timeout=900)
 
 
+def node_caches(env, root: Path) -> list[list[str]]:
+    """What each node holds under ``root`` (its private tmpfs): ``<run id>/<arm>/v<N>/<key>-<digest>``."""
+    lister = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import json, pathlib, ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        ray.init(address="127.0.0.1:{env['PORT']}", log_to_driver=False)
+        @ray.remote(num_cpus=0)
+        def ls():
+            root = pathlib.Path("{root}")
+            return sorted(str(p.relative_to(root)) for p in root.glob("*/*/*/*")) if root.is_dir() else []
+        nodes = [n["NodeID"] for n in ray.nodes() if n["Alive"]]
+        print(json.dumps(ray.get([ls.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n, soft=False))
+                                  .remote() for n in nodes])))
+    """)], env=env, capture_output=True, text=True, timeout=300)
+    assert lister.returncode == 0, lister.stderr[-2000:]
+    return json.loads(lister.stdout.strip().splitlines()[-1])
+
+
 def test_a_learning_run_on_nodes_that_share_nothing(cluster, tmp_path):
     (tmp_path / "nodes").mkdir(exist_ok=True)
     (tmp_path / "nodes" / "driver-only.txt").write_text("the driver's disk")
@@ -104,14 +125,30 @@ def test_a_learning_run_on_nodes_that_share_nothing(cluster, tmp_path):
     store = Storage(first)
     assert verify(store) == []
     rows = read_interactions(store).sort_by(KEYS)
-    pp = rows.filter(pc.equal(rows[S.ARM], "pp"))
-    day2 = pp.filter(pc.equal(pp[S.DAY], 2))
-    assert set(day2[S.POLICY_VERSION].to_pylist()) == {1}, "day 2 was served by the adapters trained after day 1"
-    assert set(pp.filter(pc.equal(pp[S.DAY], 1))[S.POLICY_VERSION].to_pylist()) == {0}
+    pp, frozen = (rows.filter(pc.equal(rows[S.ARM], arm)) for arm in ("pp", "frozen"))
+    day = {(arm, d): t.filter(pc.equal(t[S.DAY], d)) for arm, t in (("pp", pp), ("frozen", frozen)) for d in (1, 2)}
+    assert set(day["pp", 2][S.POLICY_VERSION].to_pylist()) == {1}, "day 2 was served by the adapters of day 1"
+    assert set(day["pp", 1][S.POLICY_VERSION].to_pylist()) == {0}
+    assert day["pp", 1][S.RECOMMENDATION].equals(day["frozen", 1][S.RECOMMENDATION]), "the twins draw the same numbers"
     log = read_training_log(store)
+    trained = {int(r["adapter"]) for r in log}
+    outputs = [day[arm, 2][S.RECOMMENDATION].to_pylist() for arm in ("pp", "frozen")]
+    changed = {pid: sum(a != b for a, b, p in zip(*outputs, day["pp", 2][S.PERSONA_ID].to_pylist()) if p == pid)
+               for pid in (13, 14)}
+    assert all(changed[p] == 0 for p in changed if p not in trained), "no adapter, no change"
+    assert sum(changed.values()) > 0, "the adapters changed day 2's outputs"
     assert log and {r["adapter"] for r in log} <= {"13", "14"}, "per-persona adapters of the personas with pairs"
     assert all(r["push_bytes"] > 10_000 for r in log), "the pushes carried the adapters' bytes"
     assert not (tmp_path / "driver-cache" / "adapters").exists(), "the driver never wrote an adapter to disk"
+    cached = node_caches(cluster, tmp_path / "cache" / "adapters")
+    pushed = {f"{r['adapter']}-" for r in log}
+    assert len(cached) == 3 and any(cached), cached
+    for node in filter(None, cached):  # a node that serves holds every pushed adapter once, nothing half-written
+        assert sorted(Path(p).name.split("-")[0] + "-" for p in node if not Path(p).name.startswith(".")) == \
+            sorted(pushed) and all(Path(p).parts[2] == "v1" for p in node), cached
+    print(f"pushes across nodes: {[(r['adapter'], r['push_bytes'], round(r['push_s'], 3)) for r in log]}; "
+          f"day-2 outputs changed by the adapters per persona {changed} (of {len(day['pp', 2])}); "
+          f"node caches {cached}")
     assert store.files("checkpoints/adapters"), "the adapters are stored in RUN_DIR"
 
     # the same run again, shard 1 killed in the middle of day 2: Ray restarts it, it rebuilds its retrieval

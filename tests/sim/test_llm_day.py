@@ -102,3 +102,31 @@ def test_judge_agreement_rates_the_same_decisions_with_both_judges(tiny_engine, 
         assert report["checks"][check]["agreement"] == share([a.scores[i] == b.scores[i] for a, b in both]), check
         assert report["checks"][check]["other_rate"] == share([b.scores[i] for _, b in both]), check
     assert report["total"]["agreement"] == share([a.total == b.total for a, b in both])
+
+
+def test_judge_agreement_pairs_the_llm_judges_two_modes(tiny_engine, personas, monkeypatch):
+    from propersim.metrics import agreement
+    from propersim.sim import judge_agreement
+
+    cfg = load_config(None, LLM_RUN[:3] + ["world.planner=procedural", "user.judge_engine=tiny",
+                                           "arms.scheduled.policy=scheduled", "arms.scheduled.every_ticks=3"])
+    monkeypatch.setattr(judge_agreement, "EnginePool", lambda c: EnginePool(c, shared={"tiny": tiny_engine}))
+    monkeypatch.setattr(judge_agreement, "select_personas", lambda c, p=None: personas[:1])
+    paired = []
+
+    class Recorded(agreement.PairedJudge):
+        def __init__(self, reference, other):
+            super().__init__(reference, other)
+            paired.append(self)
+
+    monkeypatch.setattr(agreement, "PairedJudge", Recorded)
+    report = judge_agreement.judge_agreement_run(cfg, progress=False, judges=("separate", "joint"))
+    (judge,) = paired
+    assert (judge.reference.mode, judge.other.mode) == ("separate", "joint")
+    assert report["judges"] == ["separate", "joint"]
+    assert len(judge.pairs) > 10 and report["n"] + report["n_failed"] == len(judge.pairs)
+    # the joint judge asks once per decision, the separate one once per check: fewer prompt tokens per decision
+    rated = [(r, o) for r, o in judge.pairs if r.error is None and o.error is None]
+    assert rated and sum(o.prompt_tokens for _, o in rated) < sum(r.prompt_tokens for r, _ in rated)
+    with pytest.raises(ValueError, match="two different ones"):
+        judge_agreement.judge_agreement_run(cfg, judges=("joint", "joint"))
