@@ -194,7 +194,13 @@ class Storage:
             self.fs.delete_file(self.path(rel))
 
     def makedirs(self, rel: str = "") -> None:
-        self.fs.create_dir(self.path(rel), recursive=True)
+        """Raises StorageWriteError: the directory (or an object store's bucket) cannot be created."""
+        from propersim.errors import StorageWriteError
+
+        try:
+            self.fs.create_dir(self.path(rel), recursive=True)
+        except OSError as e:
+            raise StorageWriteError(self.uri(rel), e) from e
 
     # -- directories of files (adapters)
 

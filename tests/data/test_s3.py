@@ -90,3 +90,12 @@ def test_a_run_on_s3_verifies_reports_resumes_and_equals_the_local_run(s3_server
     shard = next(f for f in store.files(INTERACTIONS_DIR) if f.endswith(".parquet"))
     store.write(shard, store.read_bytes(shard)[:-10])
     assert cli.main(["verify", remote]) == 1
+
+
+def test_a_bucket_that_cannot_be_created_is_one_line(s3_server, capsys):
+    from propersim import cli
+
+    assert cli.main(["run", "jobs/baselines.yaml", "sim.days=1", "--out",
+                     "s3://ab/runs/b?allow_bucket_creation=true"]) == 1  # bucket names have 3 characters or more
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "writing s3://ab/runs/b" in err and "check the storage" in err, err
