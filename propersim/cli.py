@@ -119,8 +119,10 @@ def _judge_agreement_config(args) -> int:
         raise UserError(str(e)) from None
     ref, other = report["judges"]
     fmt = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
+    failed = report["failed"]
     print(f"{report['n']} decisions rated by {ref} (driving the run) and {other} ({report['n_failed']} with a judge "
-          f"failure left out); equal totals {fmt(report['total']['agreement'])}")
+          f"failure left out: {failed['reference']} of {ref}, {failed['other']} of {other}); equal totals "
+          f"{fmt(report['total']['agreement'])}")
     print(f"  {'check':>22}  {'agreement':>9}  {'kappa':>6}  {ref + '=1':>10}  {other + '=1':>10}")
     for check, r in report["checks"].items():
         print(f"  {check:>22}  {fmt(r['agreement']):>9}  {fmt(r['kappa']):>6}  {fmt(r['reference_rate']):>10}  "

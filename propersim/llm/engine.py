@@ -27,6 +27,8 @@ class GenerationRequest:
             where it can be; always validated by the caller's parser).
         choices: when set, the output must be exactly one of these strings (guided decoding where the backend
             can; always checked by the caller).
+        regex: when set, the output must match this regular expression (guided decoding where the backend can;
+            always checked by the caller).
         stop: strings that end generation (not included in the output).
         adapter: directory of a LoRA adapter to generate with (engines started with ``enable_lora``).
         weights: directory of full model weights the engine must serve this request with (loaded in place
@@ -41,6 +43,7 @@ class GenerationRequest:
     top_p: float = 1.0
     json_schema: dict[str, Any] | None = None
     choices: tuple[str, ...] = ()
+    regex: str | None = None
     stop: tuple[str, ...] = ()
     adapter: str | None = None
     weights: str | None = None

@@ -62,8 +62,10 @@ class OpenAIEngine(Engine):
         if r.json_schema:
             body["response_format"] = {"type": "json_schema",
                                        "json_schema": {"name": "output", "schema": r.json_schema}}
-        if r.choices:  # vLLM's extension; other servers ignore it and the caller checks the output
+        if r.choices:  # vLLM's extensions; other servers ignore them and the caller checks the output
             body["structured_outputs"] = {"choice": list(r.choices)}
+        if r.regex:
+            body["structured_outputs"] = {"regex": r.regex}
         if r.seed is not None:  # honoured by vLLM's server; best effort elsewhere
             body["seed"] = r.seed
         if isinstance(r.prompt, str):

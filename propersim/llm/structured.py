@@ -2,8 +2,10 @@
 
 Protocol of :class:`JsonAsker`: chat models get the prompt as one user message plus the JSON schema of a
 :class:`JsonForm` and answer with the whole object. Base models (no chat template) get a plain completion
-that ends inside the object (``prompt + " " + prefix``), a stop string and no schema (a schema would force
-a second opening brace); their answer is rebuilt as ``prefix + output + suffix``. The caller's parse
+that ends inside the object (``prompt + " " + prefix``), a stop string and, instead of the schema (which
+would force a second opening brace), the form's regex of the rest of the object where it has one (guided
+decoding, so a small base model cannot copy the prompt's format description); their answer is rebuilt as
+``prefix + output + suffix``. The caller's parse
 function reads every answer strictly; only the prompts whose answer it rejected are asked again.
 """
 
@@ -66,13 +68,16 @@ class JsonForm:
         schema: the JSON schema a chat model's answer must match.
         prefix: the start of the object that a base-model prompt ends with, after one space.
         stop: strings that end a base model's completion.
-        suffix: what the stop string cut off and the object needs back (e.g. its closing ``}``).
+        suffix: what the stop string (or the end of ``regex``) cut off and the object needs back (e.g. its
+            closing ``}``).
+        regex: what a base model's completion must match, between ``prefix`` and ``suffix`` (None: anything).
     """
 
     schema: dict[str, Any]
     prefix: str
     stop: tuple[str, ...]
     suffix: str = ""
+    regex: str | None = None
 
     def request(self, prompt: str, chat: bool, max_tokens: int, temperature: float,
                 seed: int | None = None) -> GenerationRequest:
@@ -80,7 +85,8 @@ class JsonForm:
         if chat:
             return GenerationRequest([{"role": "user", "content": prompt}], max_tokens, temperature,
                                      json_schema=self.schema, seed=seed)
-        return GenerationRequest(f"{prompt} {self.prefix}", max_tokens, temperature, stop=self.stop, seed=seed)
+        return GenerationRequest(f"{prompt} {self.prefix}", max_tokens, temperature, stop=self.stop, seed=seed,
+                                 regex=self.regex)
 
     def answer(self, output: str, chat: bool) -> str:
         """The whole answer object: a chat model's output, or a base model's completion closed again."""

@@ -21,11 +21,13 @@ SMALL_MACHINE_CORES = 4
 
 
 def _structured(r: GenerationRequest, params_cls):
-    """vLLM's guided-decoding parameters of a request: a JSON schema, or a choice of strings."""
+    """vLLM's guided-decoding parameters of a request: a JSON schema, a choice of strings or a regex."""
     if r.json_schema:
         return params_cls(json=r.json_schema, disable_any_whitespace=True)
     if r.choices:
         return params_cls(choice=list(r.choices))
+    if r.regex:
+        return params_cls(regex=r.regex)
     return None
 
 

@@ -53,11 +53,14 @@ def judge_agreement(reference: Sequence[Verdict], other: Sequence[Verdict]) -> d
     """Per-check agreement and kappa of ``other`` against ``reference``, over decisions both judged.
 
     Returns:
-        ``{"n": N, "n_failed": F, "checks": {check: {"agreement", "kappa", "reference_rate", "other_rate"}},
+        ``{"n": N, "n_failed": F, "failed": {"reference": failures, "other": failures},
+        "checks": {check: {"agreement", "kappa", "reference_rate", "other_rate"}},
         "total": {"agreement": share of equal totals}}``
     """
     pairs = [(r, o) for r, o in zip(reference, other, strict=True) if r.error is None and o.error is None]
-    out = {"n": len(pairs), "n_failed": len(reference) - len(pairs), "checks": {}}
+    out = {"n": len(pairs), "n_failed": len(reference) - len(pairs),
+           "failed": {"reference": sum(r.error is not None for r in reference),
+                      "other": sum(o.error is not None for o in other)}, "checks": {}}
     for i, check in enumerate(CHECKS):
         a = [r.scores[i] for r, _ in pairs]
         b = [o.scores[i] for _, o in pairs]

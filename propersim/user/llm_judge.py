@@ -47,15 +47,20 @@ SCORE_SCHEMA = {
     "required": ["score", "reason"],
     "additionalProperties": False,
 }
+#: A base model's completion after the prefix (guided): the score, then a one-line reason without quotes,
+#: backslashes or braces (a brace would meet the stop string); its length is the parser's to check (a bounded
+#: repeat makes the regex too slow to compile).
+SCORE_REST = r'[01], "reason": "[^"\\{}\n\r\t]+"'
 #: How the answer object is asked for (chat: the schema; base models: the prefix, closed again after ``}``).
-SCORE_FORM = JsonForm(SCORE_SCHEMA, BASE_ANSWER_PREFIX, stop=("}",), suffix="}")
+SCORE_FORM = JsonForm(SCORE_SCHEMA, BASE_ANSWER_PREFIX, stop=("}",), suffix="}", regex=SCORE_REST)
 #: ``user.judge_mode``: five prompts per decision, or one for all checks.
 JUDGE_MODES = ("separate", "joint")
 #: The joint answer: one score object per check, every check present, nothing else.
 JOINT_SCHEMA = {"type": "object", "properties": {check: SCORE_SCHEMA for check in CHECKS},
                 "required": list(CHECKS), "additionalProperties": False}
 #: Base models start the joint object inside its first check's object; ``}}`` only closes the whole answer.
-JOINT_FORM = JsonForm(JOINT_SCHEMA, f'{{"{CHECKS[0]}": {BASE_ANSWER_PREFIX}', stop=("}}",), suffix="}}")
+JOINT_FORM = JsonForm(JOINT_SCHEMA, f'{{"{CHECKS[0]}": {BASE_ANSWER_PREFIX}', stop=("}}",), suffix="}}",
+                      regex=SCORE_REST + "".join(rf'\}}, "{c}": \{{"score": {SCORE_REST}' for c in CHECKS[1:]))
 #: Which rubric text each check shows (both frequency checks read the persona's frequency paragraph).
 RUBRIC_FIELD = {
     "preference": "personal_preference",

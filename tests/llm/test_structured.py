@@ -57,6 +57,8 @@ def test_form_builds_chat_and_base_requests():
     assert (chat.max_tokens, chat.temperature, chat.stop) == (50, 0.3, ())
     base = FORM.request("Rate it.", False, 50, 0.3)
     assert base.prompt == 'Rate it. {"n": ' and base.stop == ("}",) and base.json_schema is None
+    assert base.regex is None and JsonForm({}, "", (), regex="[01]").request("x", False, 5, 0).regex == "[01]"
+    assert JsonForm({}, "", (), regex="[01]").request("x", True, 5, 0).regex is None, "chat models get the schema"
     assert FORM.answer('{"n": 1}', True) == '{"n": 1}' and FORM.answer("1", False) == '{"n": 1}'
 
 

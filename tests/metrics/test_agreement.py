@@ -20,6 +20,8 @@ def test_judge_agreement_skips_failures():
     ok = Verdict((1, 1, 1, 1, 1), ("",) * 5)
     off = Verdict((0, 1, 1, 1, 1), ("",) * 5)
     failed = Verdict.failed("parse")
+    rep = judge_agreement([ok, ok, failed, ok], [ok, off, failed, failed])
+    assert rep["n"] == 2 and rep["n_failed"] == 2 and rep["failed"] == {"reference": 1, "other": 2}
     rep = judge_agreement([ok, ok, ok, ok], [ok, off, failed, ok])
     assert rep["n"] == 3 and rep["n_failed"] == 1
     assert rep["checks"]["preference"]["agreement"] == pytest.approx(2 / 3)

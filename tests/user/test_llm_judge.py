@@ -190,6 +190,9 @@ def test_base_models_complete_the_answer_object(persona):
     for r in engine.calls[0]:
         assert isinstance(r.prompt, str) and r.prompt.endswith("JSON answer: " + BASE_ANSWER_PREFIX)
         assert r.stop == ("}",) and r.json_schema is None
+        assert re.fullmatch(r.regex, '1, "reason": "ok"'), "guided decoding admits a valid completion"
+        assert not re.fullmatch(r.regex, '0 or 1, "reason": "one short sentence"'), "not the format's description"
+        assert not re.fullmatch(r.regex, '1, "reason": "a "quoted" word"')
 
 
 def test_parse_score_is_strict():
@@ -263,6 +266,7 @@ def test_base_models_complete_the_joint_object(persona):
     assert v.scores == tuple(SCORES.values()) and v.reasons[0] == "preference reason"
     (r,) = engine.calls[0]
     assert r.prompt.endswith('JSON answer: {"preference": {"score": ') and r.stop == ("}}",)
+    assert re.fullmatch(r.regex, rest) and not re.fullmatch(r.regex, rest.replace('"timing"', '"time"'))
 
 
 @pytest.mark.parametrize("bad", [
