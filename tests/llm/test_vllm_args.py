@@ -8,7 +8,9 @@ from propersim.llm.vllm_args import vllm_kwargs
 
 def test_cpu_defaults_keep_eager_mode_and_the_models_dtype():
     assert vllm_kwargs(EngineConfig(), cuda=False) == {"dtype": "auto", "max_model_len": 2048,
-                                                       "enforce_eager": True}
+                                                       "enforce_eager": True, "enable_chunked_prefill": False,
+                                                       "max_num_batched_tokens": 2048}
+    assert vllm_kwargs(EngineConfig(max_model_len=8192), cuda=False)["max_num_batched_tokens"] == 8192
 
 
 def test_cuda_defaults_use_graphs_bf16_and_prefix_caching():

