@@ -58,6 +58,8 @@ def run_bench(name: str, args: list[str], tmp: Path) -> dict:
 
 def headline(results: dict) -> dict:
     """The keys every bench-results.json has (medians), from the detailed results."""
+    results = {name: results.get(name, []) for name in ("orchestration", "scaling", "push", "trainer", "cost",
+                                                         "prefix")}  # a benchmark that failed has none
     orch = {r["model"]: r["orchestration_efficiency"]["median"] for r in results["orchestration"]}
     scaling = [{"backend": p["backend"], "llm": r.get("llm"), "personas": p["personas"],
                 "wall_s": p["wall_s"]["median"], "peak_rss_mb": p["peak_rss_mb"]["median"],
@@ -71,13 +73,14 @@ def headline(results: dict) -> dict:
                 for p in pushes if "overhead" in p}
     trainer = {f"{p['model']}/{p['deepspeed']}": p["pairs_per_s"]["median"] for r in results["trainer"]
                for p in r["points"]}
-    modes = results["cost"][0].get("modes", {})
+    cost = results["cost"][0] if results["cost"] else {}
+    modes = cost.get("modes", {})
     prefix = results.get("prefix")  # the full set only
-    return {"orchestration_efficiency": orch.get("tiny-random", next(iter(orch.values()))),
+    return {"orchestration_efficiency": orch.get("tiny-random", next(iter(orch.values()), None)),
             "orchestration_efficiency_by_model": orch, "scaling": scaling, "weight_push_ratio": push,
             "push_overhead_ratio": overhead,
             "trainer_pairs_per_s": trainer,
-            "tokens_per_persona_day": results["cost"][0]["tokens_per_persona_day"],
+            "tokens_per_persona_day": cost.get("tokens_per_persona_day"),
             **({"tokens_per_persona_day_by_judge_mode": {
                 mode: {k: m[f"{k}_per_persona_day"] for k in ("requests", "prompt_tokens", "missed_prompt_tokens",
                                                              "completion_tokens")} for mode, m in modes.items()}}
@@ -94,22 +97,29 @@ def main(argv=None) -> dict:
     plan = QUICK if args.quick else FULL
     start = time.perf_counter()
     results: dict = {}
+    failed = []  # a benchmark that fails is reported, the others still run
     with tempfile.TemporaryDirectory() as tmp:
         for name, runs in plan.items():
             for bench_args in runs:
                 gemma = [r for r in results.get("orchestration", []) if r["model"] == COST_MODEL]
                 if name == "cost" and gemma:  # engine-hours at the throughput measured above
                     bench_args = [*bench_args, "--tokens-per-s", f"{gemma[0]['raw_tokens_per_s']['median']:.2f}"]
-                results.setdefault(name, []).append(run_bench(name, bench_args, Path(tmp)))
-    summary = {**headline(results), "mode": "quick" if args.quick else "full",
+                try:
+                    results.setdefault(name, []).append(run_bench(name, bench_args, Path(tmp)))
+                except subprocess.CalledProcessError as e:
+                    failed.append({"bench": name, "args": bench_args, "status": e.returncode})
+                    print(f"   FAILED with status {e.returncode}: {name} {' '.join(bench_args)}", flush=True)
+    summary = {**headline(results), "failed": failed, "mode": "quick" if args.quick else "full",
                "date": time.strftime("%Y-%m-%d"), "seconds": round(time.perf_counter() - start),
                "machine": machine_info(), "details": results}
     Path(args.out).write_text(json.dumps(summary, indent=1))
     print(f"\nwrote {args.out} ({summary['seconds']} s): " + json.dumps(
         {k: summary[k] for k in ("orchestration_efficiency", "push_overhead_ratio", "trainer_pairs_per_s",
                                  "tokens_per_persona_day")}))
+    for f in failed:
+        print(f"failed: {f['bench']} {' '.join(f['args'])} (status {f['status']})")
     return summary
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(1 if main()["failed"] else 0)

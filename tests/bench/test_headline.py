@@ -40,3 +40,28 @@ def test_headline_keys_are_the_medians_of_the_details():
                                                                    "missed_prompt_tokens": 3.0,
                                                                    "completion_tokens": 4.0}}
     assert (h["judge_prefix_cached_share"], h["judge_prefix_speedup"]) == (0.7, 2.5)
+
+
+def test_a_failing_benchmark_is_reported_and_the_others_still_run(tmp_path, monkeypatch, capsys):
+    import json
+    import subprocess
+
+    from jobs.bench import __main__ as bench
+
+    ran = []
+
+    def run_bench(name, args, tmp):
+        ran.append(name)
+        if name == "scaling":
+            raise subprocess.CalledProcessError(1, ["scaling"])
+        return {"orchestration": {"model": "tiny-random", "orchestration_efficiency": _spread(0.9)},
+                "cost": {"tokens_per_persona_day": 2.0}}.get(name, {"points": []})
+
+    monkeypatch.setattr(bench, "run_bench", run_bench)
+    monkeypatch.setattr(bench, "machine_info", lambda: {})
+    summary = bench.main(["--quick", "--out", str(tmp_path / "b.json")])
+    assert ran == list(bench.QUICK), "every benchmark after the failed one ran"
+    assert summary["failed"] == [{"bench": "scaling", "args": bench.QUICK["scaling"][0], "status": 1}]
+    assert summary["scaling"] == [] and summary["tokens_per_persona_day"] == 2.0
+    assert json.loads((tmp_path / "b.json").read_text())["failed"] == summary["failed"]
+    assert "failed: scaling" in capsys.readouterr().out
