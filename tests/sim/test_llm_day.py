@@ -125,7 +125,6 @@ def test_judge_agreement_pairs_the_llm_judges_two_modes(tiny_engine, personas, m
     assert (judge.reference.mode, judge.other.mode) == ("separate", "joint")
     assert report["judges"] == ["separate", "joint"]
     assert len(judge.pairs) > 10 and report["n"] + report["n_failed"] == len(judge.pairs)
-    assert report["n"] > 0, "guided by their regexes, even a random base model's answers parse in both modes"
     assert all(r.prompt_tokens > 0 and o.prompt_tokens > 0 for r, o in judge.pairs), "both asked every time"
     with pytest.raises(ValueError, match="two different ones"):
         judge_agreement.judge_agreement_run(cfg, judges=("joint", "joint"))
