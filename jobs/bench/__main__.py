@@ -58,8 +58,7 @@ def run_bench(name: str, args: list[str], tmp: Path) -> dict:
 
 def headline(results: dict) -> dict:
     """The keys every bench-results.json has (medians), from the detailed results."""
-    results = {name: results.get(name, []) for name in ("orchestration", "scaling", "push", "trainer", "cost",
-                                                         "prefix")}  # a benchmark that failed has none
+    results = {name: results.get(name, []) for name in FULL}  # a benchmark that failed has none
     orch = {r["model"]: r["orchestration_efficiency"]["median"] for r in results["orchestration"]}
     scaling = [{"backend": p["backend"], "llm": r.get("llm"), "personas": p["personas"],
                 "wall_s": p["wall_s"]["median"], "peak_rss_mb": p["peak_rss_mb"]["median"],

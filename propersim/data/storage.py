@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
@@ -122,10 +123,16 @@ class Storage:
         Raises:
             StorageWriteError: the write failed (the file keeps its old content, or stays absent).
         """
+        with self._writing(rel):
+            self._put(rel, data.encode("utf-8") if isinstance(data, str) else data)
+
+    @contextmanager
+    def _writing(self, rel: str):
+        """An OSError inside becomes a StorageWriteError naming ``rel``'s URI."""
         from propersim.errors import StorageWriteError
 
         try:
-            self._put(rel, data.encode("utf-8") if isinstance(data, str) else data)
+            yield
         except OSError as e:
             raise StorageWriteError(self.uri(rel), e) from e
 
@@ -195,12 +202,8 @@ class Storage:
 
     def makedirs(self, rel: str = "") -> None:
         """Raises StorageWriteError: the directory (or an object store's bucket) cannot be created."""
-        from propersim.errors import StorageWriteError
-
-        try:
+        with self._writing(rel):
             self.fs.create_dir(self.path(rel), recursive=True)
-        except OSError as e:
-            raise StorageWriteError(self.uri(rel), e) from e
 
     # -- directories of files (adapters)
 

@@ -64,7 +64,7 @@ class OpenAIEngine(Engine):
                                        "json_schema": {"name": "output", "schema": r.json_schema}}
         if r.choices:  # vLLM's extensions; other servers ignore them and the caller checks the output
             body["structured_outputs"] = {"choice": list(r.choices)}
-        if r.regex:
+        elif r.regex:
             body["structured_outputs"] = {"regex": r.regex}
         if r.seed is not None:  # honoured by vLLM's server; best effort elsewhere
             body["seed"] = r.seed

@@ -9,10 +9,11 @@ from tqdm import tqdm
 
 from propersim.config import ExperimentConfig
 from propersim.sim.wiring import EnginePool, build_group, make_judge, select_personas
+from propersim.user.llm_judge import JUDGE_MODES
 
 #: The judges ``judge_agreement_run`` can pair: the oracle, and the LLM judge (``user.judge_engine``) in either
 #: of its modes.
-JUDGES = ("oracle", "separate", "joint")
+JUDGES = ("oracle", *JUDGE_MODES)
 
 
 def _as(cfg: ExperimentConfig, judge: str) -> ExperimentConfig:
