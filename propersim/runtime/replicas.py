@@ -166,6 +166,7 @@ class ReplicaRouter(Engine):
         self.max_in_flight = max_in_flight
         self.timeout_s = timeout_s
         self.retries = 0  # chunks re-sent after their replica died
+        self.missed_loads = 0  # pushes a replica missed because it was down (it loads them on first use)
         self._next = 0
 
     @property
@@ -188,6 +189,7 @@ class ReplicaRouter(Engine):
             try:
                 paths.add(ray.get(ref, timeout=self.timeout_s))
             except RayActorError as e:
+                self.missed_loads += 1
                 log.warning("replica down during a push (it loads on first use): %s", e)
         if len(paths) > 1:
             raise RuntimeError(f"engine {self.model!r}: its replicas' nodes cache artifacts at different paths "
