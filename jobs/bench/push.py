@@ -158,7 +158,8 @@ def measure(model: str, rank: int, replicas: list[int], adapters: list[int], rep
                       f"{fmt(point['push_s'], 1e3, 1):>24} {fmt(point['put_s'], 1e3, 1):>22} "
                       f"{fmt(point['cache_s'], 1e3, 1):>20} {point['transfer_s'] * 1e3:>10.1f} "
                       f"{fmt(point['overhead'], 1, 2):>18}"
-                      + (f"  ({point['missed_loads']} loads missed: a replica was down)" if point["missed_loads"] else ""),
+                      + (f"  ({point['missed_loads']} loads missed: a replica was down)"
+                         if point["missed_loads"] else ""),
                       flush=True)
     finally:
         from ray.exceptions import RayActorError
