@@ -101,9 +101,7 @@ class AssistantConfig:
     max_tokens: int = _f(96, "policy=llm: cap on tokens per candidate.", min=1)
     output: str = _f("free", "policy=llm: free (any one-line text) | catalogue (exactly one of the catalogue's "
                      "recommendations or \"No Recommendation\", by guided decoding: small models learn content "
-                     "as a choice between concrete options; after the first, a tick's candidates are recommendations "
-                     "not yet taken).",
-                     choices=("free", "catalogue"))
+                     "as a choice between concrete options).", choices=("free", "catalogue"))
     retrieval_top_k: int = _f(5, "Past interactions retrieved into the prompt.", min=0)
     engine: Optional[str] = _f(None, "Name of the engine serving an LLM policy.")
     learn: bool = _f(False, "policy=llm: build preference pairs and train this arm (trainer.*) at cadence points.")

@@ -12,10 +12,7 @@ breaks the format becomes an abstention (``text=None``) with ``Candidate.format_
 
 Output modes (``output``): ``free`` lets the model write any one line; ``catalogue`` constrains generation
 (guided decoding) to exactly one of :data:`~propersim.assistant.catalogue.ITEMS` or "No Recommendation", so a
-small model's preference learning moves probability between concrete options. There the candidates of a tick
-are distinct: the first (the delivered one) is sampled from every option, each further one from the
-recommendations not yet taken, so pairs compare the delivered decision with another recommendation (two
-suggestions, or a suggestion against silence), never with a copy of itself.
+small model's preference learning moves probability between concrete options.
 """
 
 from __future__ import annotations
@@ -164,38 +161,20 @@ class LLMPolicy(Policy):
             "chat_system", "chat_user", "base_fewshot", "memory_section", "score_note", "recalled_section")}
 
     def decide_batch(self, observations: list[Observation]) -> list[list[Candidate]]:
-        """``n_candidates`` sampled candidates per observation: one ``generate`` call in free mode, one per
-        candidate in catalogue mode (see the module docstring)."""
+        """``n_candidates`` sampled candidates per observation, all from one ``generate`` call."""
         n = self.cfg.n_candidates
         if self.retrieval is not None:
             self._flush()
             found = self.retrieval.search([o.persona.persona_id for o in observations],
                                           [o.action.description for o in observations], self.cfg.retrieval_top_k)
             self._recalled = {o.persona.persona_id: r for o, r in zip(observations, found)}
-        if self.cfg.output == "catalogue":
-            taken: list[list[Candidate]] = [[] for _ in observations]
-            for i in range(n):
-                requests = [self.request(o, self._seed(o, i), exclude=self._taken(said))
-                            for o, said in zip(observations, taken)]
-                for said, c in zip(taken, self._generate(requests)):
-                    said.append(c)
-            return taken
-        candidates = self._generate([self.request(o, self._seed(o, i)) for o in observations for i in range(n)])
-        return [candidates[i * n:(i + 1) * n] for i in range(len(observations))]
-
-    @staticmethod
-    def _taken(said: list[Candidate]) -> set[str]:
-        """What the next catalogue candidate may not be: after the first, silence and every suggestion taken."""
-        return {NO_RECOMMENDATION, *(c.text for c in said if c.text)} if said else set()
-
-    def _seed(self, obs: Observation, i: int) -> int:
-        return request_seed(self.seed, obs.persona.persona_id, obs.day, obs.tick, i)
-
-    def _generate(self, requests: list[GenerationRequest]) -> list[Candidate]:
+        requests = [self.request(obs, request_seed(self.seed, obs.persona.persona_id, obs.day, obs.tick, i))
+                    for obs in observations for i in range(n)]
         gens = self.engine.generate(requests)
         if len(gens) != len(requests):
             raise RuntimeError(f"engine returned {len(gens)} generations for {len(requests)} requests")
-        return [self._candidate(req, gen) for req, gen in zip(requests, gens)]
+        candidates = [self._candidate(req, gen) for req, gen in zip(requests, gens)]
+        return [candidates[i * n:(i + 1) * n] for i in range(len(observations))]
 
     def observe(self, persona_id: int, day: int, tick: int, action: str, recommendation: str | None,
                 score_total: int | None, reason: str = "") -> None:
@@ -282,10 +261,8 @@ class LLMPolicy(Policy):
                 self.persona_adapters[int(key)] = str(path)
         self.version = version
 
-    def request(self, obs: Observation, seed: int | None = None, exclude: set[str] = frozenset()) -> GenerationRequest:
-        """The generation request of one candidate for ``obs``, sampled with ``seed``; in catalogue mode its
-        choices leave out the options in ``exclude`` (``n_candidates`` is far below the catalogue's
-        size)."""
+    def request(self, obs: Observation, seed: int | None = None) -> GenerationRequest:
+        """The generation request of one candidate for ``obs``, sampled with ``seed``."""
         t = self._templates
         name = obs.persona.name
         adapter = self.persona_adapters.get(obs.persona.persona_id, self.adapter)
@@ -299,17 +276,17 @@ class LLMPolicy(Policy):
             messages = [{"role": "system", "content": t["chat_system"].substitute(name=name)},
                         {"role": "user", "content": t["chat_user"].substitute(fields)}]
             return GenerationRequest(messages, self.max_tokens, self.temperature, adapter=adapter,
-                                     weights=self.weights, choices=self._choices(True, exclude), seed=seed)
+                                     weights=self.weights, choices=self._choices(chat=True), seed=seed)
         return GenerationRequest(t["base_fewshot"].substitute(fields), self.max_tokens, self.temperature,
                                  stop=("\n",), adapter=adapter, weights=self.weights,
-                                 choices=self._choices(False, exclude), seed=seed)
+                                 choices=self._choices(chat=False), seed=seed)
 
-    def _choices(self, chat: bool, exclude: set[str]) -> tuple[str, ...]:
+    def _choices(self, chat: bool) -> tuple[str, ...]:
         """Catalogue mode: the options as the model writes them (a base model's answer follows ``Assistant:``
         after a space)."""
         if self.cfg.output != "catalogue":
             return ()
-        return tuple(o if chat else f" {o}" for o in CATALOGUE_OPTIONS if o not in exclude)
+        return CATALOGUE_OPTIONS if chat else tuple(f" {o}" for o in CATALOGUE_OPTIONS)
 
     def _memory_section(self, obs: Observation) -> str:
         if self.memory_mode == "no_memory":
