@@ -130,7 +130,7 @@ def measure(model: str, rank: int, replicas: list[int], adapters: list[int], rep
             router = ReplicaRouter(handles[:r], model_name, chat)
             for n in adapters:
                 push, put = [], []
-                missed = router.missed_loads
+                missed_before = router.missed_loads
                 for rep in range(repeats + 1):
                     batch = names(n)
                     start = time.perf_counter()
@@ -151,16 +151,15 @@ def measure(model: str, rank: int, replicas: list[int], adapters: list[int], rep
                          # the target: no more than the engine's own load plus a fifth, plus the bytes' transfer
                          "within_target": statistics.median(push) <= 1.2 * a["median"] + transfer * n,
                          # loads a dead replica missed (e.g. killed for memory): the point did not push to r
-                         "missed_loads": router.missed_loads - missed,
+                         "missed_loads": router.missed_loads - missed_before,
                          "ratio": spread([p / raw_copy_seconds(artifact, r * n) for p in push])}
                 points.append(point)
+                missed = point["missed_loads"]
+                missed_note = f"  ({missed} loads missed: a replica was down)" if missed else ""
                 print(f"{artifact.nbytes / 2**20:>7.2f} {r:>8} {n:>8} {fmt(point['load_s'], 1e3, 1):>24} "
                       f"{fmt(point['push_s'], 1e3, 1):>24} {fmt(point['put_s'], 1e3, 1):>22} "
                       f"{fmt(point['cache_s'], 1e3, 1):>20} {point['transfer_s'] * 1e3:>10.1f} "
-                      f"{fmt(point['overhead'], 1, 2):>18}"
-                      + (f"  ({point['missed_loads']} loads missed: a replica was down)"
-                         if point["missed_loads"] else ""),
-                      flush=True)
+                      f"{fmt(point['overhead'], 1, 2):>18}{missed_note}", flush=True)
     finally:
         from ray.exceptions import RayActorError
         for h in handles:
