@@ -163,6 +163,8 @@ class TrainerConfig:
                          "day's pairs).", choices=("cumulative", "half_today"))
     no_rec_share: Optional[float] = _f(None, "Force at least this share of pairs whose chosen side is "
                                        "\"No Recommendation\".", min=0.0, max=1.0)
+    rec_vs_rec_share: Optional[float] = _f(None, "Force at least this share of pairs of two recommendations "
+                                           "(content contrasts), as far as there are.", min=0.0, max=1.0)
     lora_r: int = _f(16, "LoRA rank (0: full fine-tuning).", min=0)
     lora_alpha: int = _f(32, "LoRA alpha.", min=1)
     lora_dropout: float = _f(0.05, "LoRA dropout.", min=0.0, max=1.0)
@@ -347,6 +349,10 @@ def _check_learning(cfg: ExperimentConfig) -> None:
         training_positions(cfg.trainer.cadence, cfg.sim.days, 1)
     except ValueError as e:
         raise ConfigError(str(e)) from None
+    shares = (cfg.trainer.no_rec_share or 0) + (cfg.trainer.rec_vs_rec_share or 0)
+    if shares > 1:
+        raise ConfigError(f"trainer.no_rec_share + trainer.rec_vs_rec_share = {shares:g} is more than the whole "
+                          "sample; together they must be at most 1")
     if cfg.trainer.method != "none" and not cfg.learning_arms():
         raise ConfigError(f"trainer.method={cfg.trainer.method} but no arm has learn: true (nothing would be "
                           "trained); set learn: true on an LLM arm or trainer.method=none")

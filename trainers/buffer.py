@@ -7,7 +7,9 @@ a training point samples from the arm's pairs up to and including its day. Polic
 - ``half_today``: half from the day's own pairs, half from the earlier ones (topped up from either side).
 
 ``no_rec_share`` forces at least that share of the sample to be pairs whose chosen side abstains (the
-original's forced "No Recommendation" ratio), as far as there are such pairs.
+original's forced "No Recommendation" ratio), and ``rec_vs_rec_share`` at least that share to be pairs of two
+recommendations (content contrasts, which a random sample can miss when most pairs are about speaking at all),
+as far as there are such pairs.
 """
 
 from __future__ import annotations
@@ -23,8 +25,21 @@ from propersim.data.schema import NO_RECOMMENDATION
 MIXES = ("cumulative", "half_today")
 
 
+def _force(picked: list[int], members: set[int], share: float, rng: random.Random,
+           keep: set[int] = frozenset()) -> list[int]:
+    """``picked`` with at least ``share`` of it from ``members`` (as far as there are), the same size: other
+    picks make room, those outside ``keep`` first."""
+    want = min(int(round(share * len(picked))), len(members))
+    have = [i for i in picked if i in members]
+    extra = rng.sample(sorted(members - set(have)), max(0, want - len(have)))
+    others = [i for i in picked if i not in members and i in keep] + \
+        [i for i in picked if i not in members and i not in keep]
+    return have + extra + others[:max(0, len(picked) - len(have) - len(extra))]
+
+
 def sample_pairs(pairs: pa.Table, arm: str, day: int, size: int, mix: str = "cumulative",
-                 no_rec_share: float | None = None, seed: int = 0) -> pa.Table:
+                 no_rec_share: float | None = None, seed: int = 0,
+                 rec_vs_rec_share: float | None = None) -> pa.Table:
     """The pairs of ``arm`` one training point at the end of ``day`` trains on; the same inputs always give
     the same sample.
 
@@ -43,11 +58,12 @@ def sample_pairs(pairs: pa.Table, arm: str, day: int, size: int, mix: str = "cum
         picked = rng.sample(today, take_today) + rng.sample(before, min(len(before), size - take_today))
     else:
         picked = rng.sample(range(len(days)), min(size, len(days)))
+    silent = [(c.strip() == NO_RECOMMENDATION, r.strip() == NO_RECOMMENDATION)
+              for c, r in zip(mine[S.CHOSEN].to_pylist(), mine[S.REJECTED].to_pylist())]
+    abstains = {i for i, (c, _) in enumerate(silent) if c}
     if no_rec_share:
-        abstains = {i for i, c in enumerate(mine[S.CHOSEN].to_pylist()) if c.strip() == NO_RECOMMENDATION}
-        want = min(int(round(no_rec_share * len(picked))), len(abstains))
-        have = [i for i in picked if i in abstains]
-        extra = rng.sample(sorted(abstains - set(have)), max(0, want - len(have)))
-        others = [i for i in picked if i not in abstains]
-        picked = have + extra + others[:max(0, len(picked) - len(have) - len(extra))]
+        picked = _force(picked, abstains, no_rec_share, rng)
+    if rec_vs_rec_share:
+        contrasts = {i for i, (c, r) in enumerate(silent) if not c and not r}
+        picked = _force(picked, contrasts, rec_vs_rec_share, rng, keep=abstains if no_rec_share else set())
     return mine.take(pa.array(sorted(picked), type=pa.int64()))

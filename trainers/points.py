@@ -78,7 +78,7 @@ def plan_training(cfg: ExperimentConfig, run_dir: Storage, point: tuple[int, int
         model = cfg.engines[cfg.arm_configs()[arm].engine].model
         for key, unit in units.items():
             sample = sample_pairs(unit, arm, day, tcfg.replay_buffer, tcfg.buffer_mix, tcfg.no_rec_share,
-                                  cfg.run.seed)
+                                  cfg.run.seed, tcfg.rec_vs_rec_share)
             record = {"day": day, "after_tick": done, "arm": arm, "adapter": key, "pairs": sample.num_rows}
             if sample.num_rows == 0:
                 planned.records.append({**record, "skipped": "no pairs yet"})

@@ -40,3 +40,21 @@ def test_no_rec_share_forces_abstention_pairs():
 def test_unknown_mix_is_refused():
     with pytest.raises(ValueError, match="buffer_mix='fifo'"):
         sample_pairs(pairs_table([("a", 1, " x\n")]), "a", 1, 10, mix="fifo")
+
+
+def test_rec_vs_rec_share_forces_content_contrasts_and_keeps_the_abstention_share():
+    spec = [("a", 1, " No Recommendation\n")] * 60 + [("a", 1, " rec\n")] * 5
+    table = pairs_table(spec)  # the rejected side always recommends: 5 content contrasts among 65 pairs
+    plain = sample_pairs(table, "a", 1, size=10)[S.CHOSEN].to_pylist()
+    both = sample_pairs(table, "a", 1, size=10, no_rec_share=0.5, rec_vs_rec_share=0.4)[S.CHOSEN].to_pylist()
+    assert len(both) == 10 and both.count(" rec\n") == 4 > plain.count(" rec\n")
+    assert both.count(" No Recommendation\n") == 6, "the abstention share survives"
+    few = sample_pairs(table, "a", 1, size=40, rec_vs_rec_share=0.5)[S.CHOSEN].to_pylist()
+    assert few.count(" rec\n") == 5 and len(few) == 40, "as far as there are"
+
+
+def test_shares_over_the_whole_sample_are_refused():
+    from propersim.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="at most 1"):
+        load_config(None, ["trainer.no_rec_share=0.6", "trainer.rec_vs_rec_share=0.5"])
