@@ -50,8 +50,15 @@ def tiny_engine():
     engine.close()
 
 
+#: Session fixtures that keep processes alive (and on a 2-core machine, some CPU) until the session ends.
+RESIDENT = frozenset({"tiny_engine", "ray_local"})
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``gpu`` are skipped where no CUDA device is visible (torch is imported only if there are any)."""
+    """End-to-end tests that start their own clusters and engines run first, before the resident session
+    fixtures (a vLLM engine, a local Ray) are up beside them. Tests marked ``gpu`` are skipped where no CUDA
+    device is visible (torch is imported only if there are any)."""
+    items.sort(key=lambda item: not (item.get_closest_marker("e2e") and RESIDENT.isdisjoint(item.fixturenames)))
     gpu = [item for item in items if item.get_closest_marker("gpu")]
     if not gpu:
         return
