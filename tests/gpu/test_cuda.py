@@ -1,5 +1,6 @@
 """Where CUDA is (``make test-gpu``): vLLM in bf16 on a GPU, a LoRA adapter and full weights trained by a DPO step on
-the GPU and served, a small learning run on Ray on one GPU, and `propersim plan` against that Ray cluster. Every
+the GPU and served, trainings on the GPU that repeat bit for bit, a small learning run on Ray on one GPU, and
+`propersim plan` against that Ray cluster. Every
 test here is marked ``gpu`` and skipped without CUDA (tests/conftest.py)."""
 
 import json
@@ -88,3 +89,17 @@ def test_plan_against_the_real_cluster(capsys):
     report = json.loads(capsys.readouterr().out)
     assert sum(report["nodes"]) == torch.cuda.device_count()
     assert report["engines"]["m"]["nodes"] == [0] and report["trainer"]["concurrent"] >= 1
+
+
+def test_training_on_the_gpu_is_reproducible(tmp_path):
+    """Two DPO trainings of the same pairs and seed on CUDA write byte-identical adapters with the same loss; another
+    seed writes another adapter (so the comparison can fail)."""
+    from trainers.preference import train_preference
+
+    cfg = TrainerConfig(method="dpo", lora_r=8, lora_alpha=16, epochs=2, lr=5e-2)
+    model = str(resolve_model("tiny-random"))
+    runs = [train_preference(model, pairs(), cfg, tmp_path / name, seed=seed)
+            for name, seed in (("a", 0), ("b", 0), ("c", 1))]
+    weights = [(tmp_path / name / "adapter_model.safetensors").read_bytes() for name in "abc"]
+    assert weights[0] == weights[1] and runs[0].loss == runs[1].loss
+    assert weights[2] != weights[0], "another seed initialises another adapter"
