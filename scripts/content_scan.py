@@ -1,0 +1,114 @@
+"""Where can two catalogue suggestions get different oracle totals? A scan to choose demo personas and windows.
+
+Usage: .venv/bin/python scripts/content_scan.py [--run RUN_DIR --arm pp] [--personas FILE] [--window-hours 2]
+       [--days 3] [--tick-seconds 900] [--seed 0] [--top 12]
+
+For every persona of the file and every window of ``--window-hours`` starting on the hour, it plans the
+persona's days with the procedural planner (as a run with that seed does) and rates every catalogue item at
+every tick of the window with the oracle judge, as a first recommendation of the day. What a tick offers a
+preference learner is the chance that two suggestions the model makes get different totals: with ``--run``,
+the model's suggestions are weighted by how often it delivered each in that run (all personas pooled), else
+every catalogue item counts the same. Printed per (persona, window), best first:
+
+- ``contrast``: the probability that two independent draws of suggestions differ in total and the better one
+  scores 3 or more (a pair that teaches a successful suggestion over another), mean over ticks;
+- ``fit``: the share of ticks where some catalogue item scores 4 (something worth learning to say);
+- ``habit``: the mean total of the model's suggestions, weighted as above.
+
+No LLM runs: it takes seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+
+from propersim.assistant.catalogue import ITEMS
+from propersim.data import schema as S
+from propersim.data.store import read_interactions
+from propersim.personas.schema import load_personas
+from propersim.user.judge import JudgeRequest
+from propersim.user.memory import EvaluativeMemory
+from propersim.user.oracle import OracleJudge
+from propersim.world import Clock, make_planner
+
+DEFAULT_PERSONAS = Path(__file__).resolve().parents[1] / "personas" / "reference32.jsonl"
+
+
+def suggestion_weights(run_dir: str | None, arm: str) -> dict[str, float]:
+    """Catalogue item -> share of the arm's delivered recommendations in ``run_dir`` (uniform without one)."""
+    if run_dir is None:
+        return {item: 1 / len(ITEMS) for item in ITEMS}
+    table = read_interactions(run_dir)
+    rows = [r for r in table.select([S.ARM, S.RECOMMENDATION, S.IS_RECOMMENDATION]).to_pylist()
+            if r[S.ARM] == arm and r[S.IS_RECOMMENDATION]]
+    if not rows:
+        raise SystemExit(f"{run_dir}: arm {arm!r} made no recommendation")
+    counts = Counter(r[S.RECOMMENDATION] for r in rows)
+    return {item: n / len(rows) for item, n in counts.items() if item in ITEMS}
+
+
+def scan(personas_file: Path, weights: dict[str, float], window_hours: int, days: int, tick_seconds: int,
+         seed: int) -> list[dict]:
+    clock = Clock(tick_seconds)
+    planner = make_planner("procedural", clock, seed)
+    judge = OracleJudge(tick_seconds)
+    total_weight = sum(weights.values())
+    out = []
+    for persona in load_personas(personas_file):
+        plans = [planner.plan_day(persona, day) for day in range(1, days + 1)]
+        for start in range(0, 24 - window_hours + 1):
+            ticks = range(clock.tick_of(start), clock.tick_of(start + window_hours))
+            contrast, fit, habit, n = 0.0, 0, 0.0, 0
+            for plan in plans:
+                awake = plan.awake_ticks
+                if not awake:
+                    continue
+                for tick in ticks:
+                    action = plan.tick_actions[tick]
+                    if action is None:
+                        continue
+                    totals = {}
+                    for item in ITEMS:
+                        req = JudgeRequest(persona, plan.day, tick, clock.hour_of(tick), awake[0], action,
+                                           EvaluativeMemory(tick_seconds), item)
+                        totals[item] = judge.judge(req).total
+                    by_total = Counter()
+                    for item, w in weights.items():
+                        by_total[totals[item]] += w / total_weight
+                    contrast += sum(p * q for a, p in by_total.items() for b, q in by_total.items()
+                                    if a != b and max(a, b) >= 3)
+                    habit += sum(t * p for t, p in by_total.items())
+                    fit += max(totals.values()) == 4
+                    n += 1
+            if n:
+                out.append({"persona": persona.persona_id, "window": f"{start:02d}-{start + window_hours:02d}",
+                            "ticks": n, "contrast": contrast / n, "fit": fit / n, "habit": habit / n})
+    return sorted(out, key=lambda r: -r["contrast"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", help="a run directory whose delivered suggestions weight the catalogue")
+    parser.add_argument("--arm", default="pp")
+    parser.add_argument("--personas", type=Path, default=DEFAULT_PERSONAS)
+    parser.add_argument("--window-hours", type=int, default=2)
+    parser.add_argument("--days", type=int, default=3)
+    parser.add_argument("--tick-seconds", type=int, default=900)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--top", type=int, default=12)
+    args = parser.parse_args()
+    weights = suggestion_weights(args.run, args.arm)
+    print("suggestions weighted by " + (f"{args.arm}'s deliveries in {args.run}: " + ", ".join(
+        f"{w:.2f} {item[:32]!r}" for item, w in sorted(weights.items(), key=lambda kv: -kv[1])[:6])
+        if args.run else "nothing: every catalogue item the same"))
+    rows = scan(args.personas, weights, args.window_hours, args.days, args.tick_seconds, args.seed)
+    print(f"{'persona':>7} {'window':>6} {'ticks':>5} {'contrast':>8} {'fit':>5} {'habit':>5}")
+    for r in rows[:args.top]:
+        print(f"{r['persona']:>7} {r['window']:>6} {r['ticks']:>5} {r['contrast']:>8.3f} {r['fit']:>5.2f} "
+              f"{r['habit']:>5.2f}")
+
+
+if __name__ == "__main__":
+    main()
