@@ -1,7 +1,7 @@
 """Where CUDA is (``make test-gpu``): vLLM in bf16 on a GPU, a LoRA adapter and full weights trained by a DPO step on
 the GPU and served, trainings on the GPU that repeat bit for bit, a small learning run on Ray on one GPU, and
-`propersim plan` against that Ray cluster. Every
-test here is marked ``gpu`` and skipped without CUDA (tests/conftest.py)."""
+`propersim plan` against that Ray cluster. Every test here is marked ``gpu`` and skipped without CUDA
+(tests/conftest.py)."""
 
 import json
 
