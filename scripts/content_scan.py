@@ -27,6 +27,7 @@ from pathlib import Path
 from propersim.assistant.catalogue import ITEMS
 from propersim.data import schema as S
 from propersim.data.store import read_interactions
+from propersim.errors import InvalidInputError, UserError
 from propersim.personas.schema import load_personas
 from propersim.user.judge import JudgeRequest
 from propersim.user.memory import EvaluativeMemory
@@ -43,10 +44,11 @@ def suggestion_weights(run_dir: str | None, arm: str) -> dict[str, float]:
     table = read_interactions(run_dir)
     rows = [r for r in table.select([S.ARM, S.RECOMMENDATION, S.IS_RECOMMENDATION]).to_pylist()
             if r[S.ARM] == arm and r[S.IS_RECOMMENDATION]]
-    if not rows:
-        raise SystemExit(f"{run_dir}: arm {arm!r} made no recommendation")
-    counts = Counter(r[S.RECOMMENDATION] for r in rows)
-    return {item: n / len(rows) for item, n in counts.items() if item in ITEMS}
+    counts = Counter(r[S.RECOMMENDATION] for r in rows if r[S.RECOMMENDATION] in ITEMS)
+    if not counts:
+        raise InvalidInputError(f"{run_dir}: arm {arm!r} delivered no catalogue suggestion (a free-output arm, or "
+                                "one that never recommended)")
+    return {item: n / len(rows) for item, n in counts.items()}
 
 
 def scan(personas_file: Path, weights: dict[str, float], window_hours: int, days: int, tick_seconds: int,
@@ -99,11 +101,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args()
-    weights = suggestion_weights(args.run, args.arm)
+    try:
+        weights = suggestion_weights(args.run, args.arm)
+        rows = scan(args.personas, weights, args.window_hours, args.days, args.tick_seconds, args.seed)
+    except UserError as e:
+        raise SystemExit(f"content_scan: {e}") from None
     print("suggestions weighted by " + (f"{args.arm}'s deliveries in {args.run}: " + ", ".join(
         f"{w:.2f} {item[:32]!r}" for item, w in sorted(weights.items(), key=lambda kv: -kv[1])[:6])
         if args.run else "nothing: every catalogue item the same"))
-    rows = scan(args.personas, weights, args.window_hours, args.days, args.tick_seconds, args.seed)
     print(f"{'persona':>7} {'window':>6} {'ticks':>5} {'contrast':>8} {'fit':>5} {'habit':>5}")
     for r in rows[:args.top]:
         print(f"{r['persona']:>7} {r['window']:>6} {r['ticks']:>5} {r['contrast']:>8.3f} {r['fit']:>5.2f} "
