@@ -38,55 +38,57 @@ DEFAULT_PERSONAS = Path(__file__).resolve().parents[1] / "personas" / "reference
 
 
 def suggestion_weights(run_dir: str | None, arm: str) -> dict[str, float]:
-    """Catalogue item -> share of the arm's delivered recommendations in ``run_dir`` (uniform without one)."""
+    """Catalogue item -> share of the arm's delivered catalogue suggestions in ``run_dir`` (uniform without one)."""
     if run_dir is None:
         return {item: 1 / len(ITEMS) for item in ITEMS}
-    table = read_interactions(run_dir)
-    rows = [r for r in table.select([S.ARM, S.RECOMMENDATION, S.IS_RECOMMENDATION]).to_pylist()
-            if r[S.ARM] == arm and r[S.IS_RECOMMENDATION]]
-    counts = Counter(r[S.RECOMMENDATION] for r in rows if r[S.RECOMMENDATION] in ITEMS)
+    table = read_interactions(run_dir).select([S.ARM, S.RECOMMENDATION, S.IS_RECOMMENDATION])
+    counts = Counter(r[S.RECOMMENDATION] for r in table.to_pylist()
+                     if r[S.ARM] == arm and r[S.IS_RECOMMENDATION] and r[S.RECOMMENDATION] in ITEMS)
     if not counts:
         raise InvalidInputError(f"{run_dir}: arm {arm!r} delivered no catalogue suggestion (a free-output arm, or "
                                 "one that never recommended)")
-    return {item: n / len(rows) for item, n in counts.items()}
+    total = sum(counts.values())
+    return {item: n / total for item, n in counts.items()}
+
+
+def _tick_figures(totals: dict[str, int], weights: dict[str, float]) -> tuple[float, float, bool]:
+    """(contrast, habit, fit) of one tick whose catalogue items got ``totals``; see the module docstring."""
+    by_total: Counter = Counter()
+    for item, w in weights.items():
+        by_total[totals[item]] += w
+    contrast = sum(p * q for a, p in by_total.items() for b, q in by_total.items() if a != b and max(a, b) >= 3)
+    return contrast, sum(t * p for t, p in by_total.items()), max(totals.values()) == 4
 
 
 def scan(personas_file: Path, weights: dict[str, float], window_hours: int, days: int, tick_seconds: int,
          seed: int) -> list[dict]:
+    """One row per (persona, window) with awake ticks: ``ticks``, ``contrast``, ``fit`` and ``habit`` (means over
+    the window's awake ticks of all ``days``), highest contrast first. ``weights`` need not sum to 1."""
     clock = Clock(tick_seconds)
     planner = make_planner("procedural", clock, seed)
     judge = OracleJudge(tick_seconds)
     total_weight = sum(weights.values())
+    shares = {item: w / total_weight for item, w in weights.items()}
     out = []
     for persona in load_personas(personas_file):
-        plans = [planner.plan_day(persona, day) for day in range(1, days + 1)]
+        by_tick: dict[int, list[tuple[float, float, bool]]] = {}  # every awake tick of the day, rated once a day
+        for day in range(1, days + 1):
+            plan = planner.plan_day(persona, day)
+            awake = plan.awake_ticks
+            for tick in awake:
+                action = plan.tick_actions[tick]
+                totals = {item: judge.judge(JudgeRequest(persona, day, tick, clock.hour_of(tick), awake[0], action,
+                                                         EvaluativeMemory(tick_seconds), item)).total
+                          for item in ITEMS}
+                by_tick.setdefault(tick, []).append(_tick_figures(totals, shares))
         for start in range(0, 24 - window_hours + 1):
-            ticks = range(clock.tick_of(start), clock.tick_of(start + window_hours))
-            contrast, fit, habit, n = 0.0, 0, 0.0, 0
-            for plan in plans:
-                awake = plan.awake_ticks
-                if not awake:
-                    continue
-                for tick in ticks:
-                    action = plan.tick_actions[tick]
-                    if action is None:
-                        continue
-                    totals = {}
-                    for item in ITEMS:
-                        req = JudgeRequest(persona, plan.day, tick, clock.hour_of(tick), awake[0], action,
-                                           EvaluativeMemory(tick_seconds), item)
-                        totals[item] = judge.judge(req).total
-                    by_total = Counter()
-                    for item, w in weights.items():
-                        by_total[totals[item]] += w / total_weight
-                    contrast += sum(p * q for a, p in by_total.items() for b, q in by_total.items()
-                                    if a != b and max(a, b) >= 3)
-                    habit += sum(t * p for t, p in by_total.items())
-                    fit += max(totals.values()) == 4
-                    n += 1
-            if n:
+            figures = [f for tick in range(clock.tick_of(start), clock.tick_of(start + window_hours))
+                       for f in by_tick.get(tick, ())]
+            if figures:
+                n = len(figures)
                 out.append({"persona": persona.persona_id, "window": f"{start:02d}-{start + window_hours:02d}",
-                            "ticks": n, "contrast": contrast / n, "fit": fit / n, "habit": habit / n})
+                            "ticks": n, "contrast": sum(f[0] for f in figures) / n,
+                            "fit": sum(f[2] for f in figures) / n, "habit": sum(f[1] for f in figures) / n})
     return sorted(out, key=lambda r: -r["contrast"])
 
 
