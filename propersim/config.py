@@ -171,6 +171,7 @@ class TrainerConfig:
     beta: float = _f(0.1, "DPO/KTO beta.", min=0.0)
     lr: float = _f(5e-5, "Learning rate.", min=0.0)
     epochs: int = _f(2, "Epochs per training point.", min=1)
+    batch_size: int = _f(8, "Pairs per optimizer step (with few pairs, a smaller batch makes more steps).", min=1)
     scope: str = _f("per_persona", "per_persona (one adapter per persona) | shared.",
                     choices=("per_persona", "shared"))
     deepspeed: Optional[str] = _f(None, "DeepSpeed: zero2 (trainers/zero2_cpu.json) or a config file; None: off.")

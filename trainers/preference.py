@@ -124,13 +124,13 @@ def train_job(job: TrainJob) -> TrainResult:
 
 
 def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig, out_dir: str | Path,
-              init_adapter: str | None = None, seed: int = 0, batch_size: int = 8) -> TrainResult:
+              init_adapter: str | None = None, seed: int = 0) -> TrainResult:
     """Train on ``pairs`` (:data:`schema.PAIRS`) and save the result in ``out_dir``.
 
     Args:
         model_path: the base model directory.
         pairs: the sampled pairs.
-        cfg: method (dpo | kto), LoRA settings, beta, lr, epochs, deepspeed (a config path, or "zero2" for the
+        cfg: method (dpo | kto), LoRA settings, beta, lr, epochs, batch size, deepspeed (a config path, or "zero2" for the
             ZeRO-2 config shipped in ``trainers/``).
         out_dir: where the adapter (or full model) is written.
         init_adapter: continue from the previous policy version: its adapter (LoRA) or its weights directory
@@ -145,7 +145,7 @@ def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig
     """
     if pairs.num_rows == 0:
         raise ValueError("no preference pairs to train on")
-    args = (model_path, pairs, cfg, out_dir, init_adapter, seed, batch_size)
+    args = (model_path, pairs, cfg, out_dir, init_adapter, seed)
     if not cfg.deepspeed:
         return _train(*args)
     start = time.perf_counter()
@@ -154,7 +154,7 @@ def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig
     return replace(result, seconds=time.perf_counter() - start)  # the child's start-up counted too
 
 
-def _train(model_path, pairs, cfg, out_dir, init_adapter, seed, batch_size) -> TrainResult:
+def _train(model_path, pairs, cfg, out_dir, init_adapter, seed) -> TrainResult:
     """One training with :func:`train_preference`'s arguments, in this process."""
     import torch
     from peft import LoraConfig, PeftModel
@@ -184,7 +184,7 @@ def _train(model_path, pairs, cfg, out_dir, init_adapter, seed, batch_size) -> T
     config_cls, trainer_cls = (KTOConfig, KTOTrainer) if cfg.method == "kto" else (DPOConfig, DPOTrainer)
     with _all_cores(cuda):
         args = config_cls(
-            output_dir=str(Path(out_dir) / "trainer"), per_device_train_batch_size=min(batch_size, pairs.num_rows),
+            output_dir=str(Path(out_dir) / "trainer"), per_device_train_batch_size=min(cfg.batch_size, pairs.num_rows),
             num_train_epochs=cfg.epochs, learning_rate=cfg.lr, beta=cfg.beta, seed=seed, data_seed=seed,
             use_cpu=not cuda, bf16=cuda, report_to=[], save_strategy="no", logging_steps=1, disable_tqdm=True,
             max_length=1024, deepspeed=deepspeed)

@@ -71,6 +71,12 @@ def test_kto_on_the_same_pairs(tmp_path):
     assert result.steps >= 1 and (tmp_path / "kto" / "adapter_config.json").is_file()
 
 
+def test_the_batch_size_sets_the_optimizer_steps(tmp_path):
+    cfg = TrainerConfig(method="dpo", lora_r=4, lora_alpha=8, epochs=2, lr=1e-3, batch_size=2)
+    result = train_preference(str(resolve_model("tiny-random")), pairs(), cfg, tmp_path / "b2")
+    assert result.steps == 2 * 8 // 2, "8 pairs in batches of 2, 2 epochs"
+
+
 def test_no_pairs_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="no preference pairs"):
         train_preference("unused", S.PAIRS.empty_table(), replace(TrainerConfig(), method="dpo"), tmp_path)
