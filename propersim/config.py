@@ -169,6 +169,9 @@ class TrainerConfig:
     lora_alpha: int = _f(32, "LoRA alpha.", min=1)
     lora_dropout: float = _f(0.05, "LoRA dropout.", min=0.0, max=1.0)
     beta: float = _f(0.1, "DPO/KTO beta.", min=0.0)
+    sft_weight: float = _f(0.0, "method=dpo: weight of a negative log-likelihood term on the chosen completions "
+                           "added to the DPO loss (RPO), so that DPO cannot lower what it prefers; 0: plain DPO.",
+                           min=0.0)
     lr: float = _f(5e-5, "Learning rate.", min=0.0)
     epochs: int = _f(2, "Epochs per training point.", min=1)
     batch_size: int = _f(8, "Pairs per optimizer step (with few pairs, a smaller batch makes more steps).", min=1)
@@ -354,6 +357,9 @@ def _check_learning(cfg: ExperimentConfig) -> None:
     if shares > 1:
         raise ConfigError(f"trainer.no_rec_share + trainer.rec_vs_rec_share = {shares:g} is more than the whole "
                           "sample; together they must be at most 1")
+    if cfg.trainer.sft_weight and cfg.trainer.method != "dpo":
+        raise ConfigError(f"trainer.sft_weight={cfg.trainer.sft_weight:g} needs trainer.method=dpo (KTO has no "
+                          "chosen completion)")
     if cfg.trainer.method != "none" and not cfg.learning_arms():
         raise ConfigError(f"trainer.method={cfg.trainer.method} but no arm has learn: true (nothing would be "
                           "trained); set learn: true on an LLM arm or trainer.method=none")

@@ -130,8 +130,8 @@ def train_preference(model_path: str | Path, pairs: pa.Table, cfg: TrainerConfig
     Args:
         model_path: the base model directory.
         pairs: the sampled pairs.
-        cfg: method (dpo | kto), LoRA settings, beta, lr, epochs, batch size, deepspeed (a config path, or "zero2" for the
-            ZeRO-2 config shipped in ``trainers/``).
+        cfg: method (dpo | kto), LoRA settings, beta, SFT weight, lr, epochs, batch size, deepspeed (a config
+            path, or "zero2" for the ZeRO-2 config shipped in ``trainers/``).
         out_dir: where the adapter (or full model) is written.
         init_adapter: continue from the previous policy version: its adapter (LoRA) or its weights directory
             (full fine-tuning) instead of a fresh adapter or the base model.
@@ -182,8 +182,9 @@ def _train(model_path, pairs, cfg, out_dir, init_adapter, seed) -> TrainResult:
         peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                                  target_modules="all-linear", task_type="CAUSAL_LM")
     config_cls, trainer_cls = (KTOConfig, KTOTrainer) if cfg.method == "kto" else (DPOConfig, DPOTrainer)
+    rpo = dict(loss_type=["sigmoid", "sft"], loss_weights=[1.0, cfg.sft_weight]) if cfg.sft_weight else {}
     with _all_cores(cuda):
-        args = config_cls(
+        args = config_cls(**rpo,
             output_dir=str(Path(out_dir) / "trainer"), per_device_train_batch_size=min(cfg.batch_size, pairs.num_rows),
             num_train_epochs=cfg.epochs, learning_rate=cfg.lr, beta=cfg.beta, seed=seed, data_seed=seed,
             use_cpu=not cuda, bf16=cuda, report_to=[], save_strategy="no", logging_steps=1, disable_tqdm=True,

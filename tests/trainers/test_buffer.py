@@ -58,3 +58,10 @@ def test_shares_over_the_whole_sample_are_refused():
 
     with pytest.raises(ConfigError, match="at most 1"):
         load_config(None, ["trainer.no_rec_share=0.6", "trainer.rec_vs_rec_share=0.5"])
+
+
+def test_an_sft_term_needs_dpo():
+    from propersim.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="sft_weight=1 needs trainer.method=dpo"):
+        load_config(None, ["trainer.method=kto", "trainer.sft_weight=1"])

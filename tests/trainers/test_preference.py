@@ -77,6 +77,14 @@ def test_the_batch_size_sets_the_optimizer_steps(tmp_path):
     assert result.steps == 2 * 8 // 2, "8 pairs in batches of 2, 2 epochs"
 
 
+def test_the_sft_term_joins_the_dpo_loss(tmp_path):
+    cfg = TrainerConfig(method="dpo", lora_r=4, lora_alpha=8, epochs=1, lr=1e-3)
+    plain = train_preference(str(resolve_model("tiny-random")), pairs(), cfg, tmp_path / "dpo")
+    rpo = train_preference(str(resolve_model("tiny-random")), pairs(), replace(cfg, sft_weight=1.0), tmp_path / "rpo")
+    assert plain.steps == rpo.steps == 1
+    assert rpo.loss > plain.loss + 1.0, "the chosen completions' NLL (several nats a token on a random model) is added"
+
+
 def test_no_pairs_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="no preference pairs"):
         train_preference("unused", S.PAIRS.empty_table(), replace(TrainerConfig(), method="dpo"), tmp_path)
