@@ -184,11 +184,11 @@ def _train(model_path, pairs, cfg, out_dir, init_adapter, seed) -> TrainResult:
     config_cls, trainer_cls = (KTOConfig, KTOTrainer) if cfg.method == "kto" else (DPOConfig, DPOTrainer)
     rpo = dict(loss_type=["sigmoid", "sft"], loss_weights=[1.0, cfg.sft_weight]) if cfg.sft_weight else {}
     with _all_cores(cuda):
-        args = config_cls(**rpo,
+        args = config_cls(
             output_dir=str(Path(out_dir) / "trainer"), per_device_train_batch_size=min(cfg.batch_size, pairs.num_rows),
             num_train_epochs=cfg.epochs, learning_rate=cfg.lr, beta=cfg.beta, seed=seed, data_seed=seed,
             use_cpu=not cuda, bf16=cuda, report_to=[], save_strategy="no", logging_steps=1, disable_tqdm=True,
-            max_length=1024, deepspeed=deepspeed)
+            max_length=1024, deepspeed=deepspeed, **rpo)
         trainer = trainer_cls(model=model, args=args, train_dataset=_dataset(pairs, cfg.method),
                               processing_class=tokenizer, peft_config=peft_config)
         out = trainer.train()
