@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 from propersim.assistant.catalogue import ITEMS
 from propersim.data import schema as S
@@ -51,13 +52,21 @@ def suggestion_weights(run_dir: str | None, arm: str) -> dict[str, float]:
     return {item: n / total for item, n in counts.items()}
 
 
-def _tick_figures(totals: dict[str, int], weights: dict[str, float]) -> tuple[float, float, bool]:
-    """(contrast, habit, fit) of one tick whose catalogue items got ``totals``; see the module docstring."""
+class TickFigures(NamedTuple):
+    """One tick's figures (see the module docstring)."""
+
+    contrast: float
+    fit: bool
+    habit: float
+
+
+def _tick_figures(totals: dict[str, int], weights: dict[str, float]) -> TickFigures:
+    """The figures of one tick whose catalogue items got ``totals``."""
     by_total: Counter = Counter()
     for item, w in weights.items():
         by_total[totals[item]] += w
     contrast = sum(p * q for a, p in by_total.items() for b, q in by_total.items() if a != b and max(a, b) >= 3)
-    return contrast, sum(t * p for t, p in by_total.items()), max(totals.values()) == 4
+    return TickFigures(contrast, max(totals.values()) == 4, sum(t * p for t, p in by_total.items()))
 
 
 def scan(personas_file: Path, weights: dict[str, float], window_hours: int, days: int, tick_seconds: int,
@@ -71,7 +80,7 @@ def scan(personas_file: Path, weights: dict[str, float], window_hours: int, days
     shares = {item: w / total_weight for item, w in weights.items()}
     out = []
     for persona in load_personas(personas_file):
-        by_tick: dict[int, list[tuple[float, float, bool]]] = {}  # every awake tick of the day, rated once a day
+        by_tick: dict[int, list[TickFigures]] = {}  # every awake tick of the day, rated once a day
         for day in range(1, days + 1):
             plan = planner.plan_day(persona, day)
             awake = plan.awake_ticks
@@ -85,10 +94,9 @@ def scan(personas_file: Path, weights: dict[str, float], window_hours: int, days
             figures = [f for tick in range(clock.tick_of(start), clock.tick_of(start + window_hours))
                        for f in by_tick.get(tick, ())]
             if figures:
-                n = len(figures)
+                means = {name: sum(column) / len(figures) for name, column in zip(TickFigures._fields, zip(*figures))}
                 out.append({"persona": persona.persona_id, "window": f"{start:02d}-{start + window_hours:02d}",
-                            "ticks": n, "contrast": sum(f[0] for f in figures) / n,
-                            "fit": sum(f[2] for f in figures) / n, "habit": sum(f[1] for f in figures) / n})
+                            "ticks": len(figures), **means})
     return sorted(out, key=lambda r: -r["contrast"])
 
 
